@@ -1,0 +1,269 @@
+"""The `newsflow` command: a thin layer over the flow and the stage functions.
+
+Errors from the core (NewsflowError) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+DESCRIPTION = """\
+newsflow: a news-ingestion pipeline. Reads feeds and article files, cleans them to the
+article's own text, removes duplicates, extracts PLOVER events and loads everything into a
+DuckDB warehouse. Settings come from NEWSFLOW_* environment variables (see README.md)."""
+
+
+def prefect_env_defaults(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Keep Prefect's state inside the project and its telemetry off, unless set otherwise."""
+    environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+    environ.setdefault("DO_NOT_TRACK", "1")
+    environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsflow", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "ingest", help="run the nightly_ingest flow once",
+        description="Run the nightly_ingest Prefect flow: read every source in the sources file, "
+        "clean, de-duplicate, extract events and load one batch into the warehouse. Re-running "
+        "the same input changes nothing. Prints a summary and what the warehouse holds.",
+    )
+    p.add_argument("--sources", metavar="FILE", help="sources file (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+
+    p = sub.add_parser(
+        "clean", help="clean article files to text + metadata (JSON lines)",
+        description="Clean each file (.html/.htm as a page, anything else as plain text) with the "
+        "same function the flow uses. Prints one JSON line per file, in the order given: path, url, "
+        "title, authors, published, language, text; a file that cannot be cleaned gets a line with "
+        "an 'error'. A metadata.yaml beside a file supplies its published date, title and url.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=["json", "text"], default="json", help="json (default) or the plain text only")
+
+    p = sub.add_parser(
+        "events", help="extract PLOVER events from files or a JSONL file",
+        description="Extract events with the same functions the flow uses. Either PATHs (cleaned "
+        "first, like `newsflow clean`) or --jsonl FILE whose lines are {\"id\", \"text\", "
+        "\"published\"?}. Prints one JSON line per document: {\"id\", \"events\": [...]}, each "
+        "event with the columns of marts.events.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--jsonl", metavar="FILE", help="documents as JSON lines instead of PATHs")
+
+    p = sub.add_parser(
+        "dedup", help="find duplicates among documents in a JSONL file",
+        description="De-duplicate the documents of a JSONL file (lines {\"id\", \"url\"?, "
+        "\"title\"?, \"text\"}) among themselves, in file order, with the flow's rules: same "
+        "canonical URL, same normalized text, or near-duplicate text. Prints one JSON line per "
+        "document: {\"id\", \"duplicate_of\", \"reason\", \"score\"}.",
+    )
+    p.add_argument("--jsonl", metavar="FILE", required=True)
+
+    p = sub.add_parser(
+        "sql", help="run a read-only SQL query on the warehouse",
+        description="Run one read-only SQL query on the warehouse and print the result. "
+        "Tables: raw.documents, staging.articles, staging.duplicates, marts.events, ops.runs, "
+        "ops.failures; views: marts.articles, marts.daily_events, marts.dyads, "
+        "marts.duplicate_groups, ops.failure_reasons.",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_ingest(args: argparse.Namespace, out: Any) -> int:
+    from tasks.report import format_summary
+    from tasks.settings import Settings
+    from tasks.sources import load_sources
+    from tasks.warehouse import check_writable, query, sql
+
+    settings = Settings.from_env(sources_file=args.sources, db_path=args.db)
+    load_sources(settings.sources_file)  # fail fast, in one line, before Prefect starts
+    check_writable(settings.db_path)
+
+    from flows.nightly import nightly_ingest
+
+    summary = nightly_ingest(sources_file=str(settings.sources_file), db_path=str(settings.db_path))
+    print(format_summary(summary), file=out)
+    print(f"\nwarehouse {settings.db_path}:", file=out)
+    columns, rows = query(settings.db_path, sql("table_counts"))
+    print_table(columns, rows, out)
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace, out: Any) -> int:
+    from tasks.clean import clean_document
+    from tasks.errors import BadDocument
+    from tasks.sources import now_utc, read_file
+
+    fetched_at = now_utc()
+    for path in args.paths:
+        line: dict[str, Any] = {"path": path}
+        try:
+            article = clean_document(read_file(Path(path), "cli", fetched_at))
+        except BadDocument as e:
+            line["error"] = f"{e.reason}: {e.detail}"
+            _emit(out, args.format, line, None)
+            continue
+        line.update(
+            url=article.url or article.canonical_url, title=article.title, authors=list(article.authors),
+            published=article.published, language=article.language, text=article.text,
+        )
+        _emit(out, args.format, line, article.text)
+    return 0
+
+
+def _emit(out: Any, fmt: str, line: dict[str, Any], text: str | None) -> None:
+    if fmt == "json":
+        print(json.dumps(line, ensure_ascii=False), file=out)
+    elif text is not None:
+        print(text, end="\n\n", file=out)
+    else:
+        print(f"{line['path']}: {line['error']}", file=sys.stderr)
+
+
+def cmd_events(args: argparse.Namespace, out: Any) -> int:
+    from tasks.clean import clean_document
+    from tasks.errors import BadDocument, ConfigError
+    from tasks.events import extract_events
+    from tasks.sources import now_utc, read_file
+
+    if bool(args.paths) == bool(args.jsonl):
+        raise ConfigError("give either PATHs or --jsonl FILE")
+    if args.jsonl:
+        for n, rec in read_jsonl_records(Path(args.jsonl), required=("id", "text")):
+            doc_id = str(rec["id"])
+            events = extract_events(doc_id, str(rec["text"]), rec.get("published"))
+            print(json.dumps({"id": doc_id, "events": [e.to_json() for e in events]}, ensure_ascii=False), file=out)
+        return 0
+    fetched_at = now_utc()
+    for path in args.paths:
+        try:
+            article = clean_document(read_file(Path(path), "cli", fetched_at))
+        except BadDocument as e:
+            print(json.dumps({"id": path, "events": [], "error": f"{e.reason}: {e.detail}"}), file=out)
+            continue
+        events = extract_events(path, article.text, article.published)
+        print(json.dumps({"id": path, "events": [e.to_json() for e in events]}, ensure_ascii=False), file=out)
+    return 0
+
+
+def cmd_dedup(args: argparse.Namespace, out: Any) -> int:
+    from tasks.dedup import MemoryIndex, dedup_batch
+    from tasks.records import Article
+    from tasks.settings import Settings
+
+    settings = Settings.from_env()
+    articles = [
+        Article(
+            article_id=str(rec["id"]), raw_id=str(rec["id"]), source="cli", url=rec.get("url"),
+            canonical_url=None, title=rec.get("title"), authors=(), published=rec.get("published"),
+            published_source=None, language=None, site_name=None, text=str(rec["text"]),
+        )
+        for _, rec in read_jsonl_records(Path(args.jsonl), required=("id", "text"))
+    ]
+    decisions, _ = dedup_batch(
+        articles, MemoryIndex(), threshold=settings.near_dup_threshold, k=settings.shingle_size
+    )
+    for d in decisions:
+        line = {"id": d.article_id, "duplicate_of": d.duplicate_of, "reason": d.reason, "score": d.score}
+        print(json.dumps(line), file=out)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace, out: Any) -> int:
+    from tasks.settings import Settings
+    from tasks.warehouse import query
+
+    settings = Settings.from_env(db_path=args.db)
+    columns, rows = query(settings.db_path, args.query)
+    if args.format == "json":
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row)), default=str, ensure_ascii=False), file=out)
+    elif args.format == "csv":
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        print_table(columns, rows, out)
+    return 0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def read_jsonl_records(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict]]:
+    """JSON objects from a JSONL file; a bad line is a one-line ConfigError naming the line."""
+    from tasks.errors import ConfigError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise ConfigError(f"{path}:{n}: not valid JSON ({e})") from None
+        if not isinstance(rec, dict) or any(k not in rec for k in required):
+            raise ConfigError(f"{path}:{n}: each line must be a JSON object with {', '.join(required)}")
+        yield n, rec
+
+
+def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: Any, max_width: int = 60) -> None:
+    def cell(v: Any) -> str:
+        s = "" if v is None else str(v).replace("\n", " ")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for r in body:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip(), file=out)
+    print(f"({len(body)} row{'s' if len(body) != 1 else ''})", file=out)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "ingest": cmd_ingest, "clean": cmd_clean, "events": cmd_events, "dedup": cmd_dedup, "sql": cmd_sql,
+}
+
+
+def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
+    args = build_parser().parse_args(argv)
+    prefect_env_defaults()
+    from tasks.errors import NewsflowError
+
+    try:
+        return COMMANDS[args.command](args, out or sys.stdout)
+    except NewsflowError as e:
+        print(f"newsflow {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("newsflow: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

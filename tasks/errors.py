@@ -1,0 +1,30 @@
+"""Named exceptions of the core. The CLI and the flow turn them into one-line messages."""
+
+
+class NewsflowError(Exception):
+    """Base class: a problem the user can act on, shown without a traceback."""
+
+
+class ConfigError(NewsflowError):
+    """Bad settings or a missing/invalid sources file."""
+
+
+class WarehouseError(NewsflowError):
+    """The DuckDB file cannot be opened, written or migrated."""
+
+
+class TransientSourceError(NewsflowError):
+    """A network problem worth retrying (timeouts, connection errors, 5xx, 429)."""
+
+
+class BadDocument(NewsflowError):
+    """One document cannot be used. It is recorded in `failures` and the run goes on.
+
+    `reason` is a short stable code ("empty", "binary", "not-utf8", "unreadable",
+    "malformed-feed", "no-text", ...); the message is the human-readable detail.
+    """
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail

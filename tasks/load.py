@@ -1,0 +1,163 @@
+"""The one writer: loads a run's batch into DuckDB in a single transaction.
+
+Every row carries a deterministic key and is inserted with ON CONFLICT DO NOTHING, so loading
+the same batch twice changes nothing, and a crash before COMMIT leaves no part of the batch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+import duckdb
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.log import run_logger
+from tasks.errors import WarehouseError
+from tasks.records import Article, DedupDecision, Event, Failure, Fingerprint, RawDocument, RunSummary
+from tasks.warehouse import check_writable, connect, migrate, sql
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything one run produced, ready to be written."""
+
+    run_id: str
+    documents: tuple[RawDocument, ...] = ()
+    articles: tuple[Article, ...] = ()
+    decisions: tuple[DedupDecision, ...] = ()
+    fingerprints: tuple[Fingerprint, ...] = ()
+    events: tuple[Event, ...] = ()
+    failures: tuple[Failure, ...] = ()
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """An ISO 8601 date or datetime as an aware UTC datetime (naive values are taken as UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def unique_by(items: Iterable[T], key: Callable[[T], object]) -> list[T]:
+    """Keep the first item per key (DuckDB would silently keep one of two same-key rows anyway)."""
+    seen: set[object] = set()
+    out = []
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
+
+
+def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
+    """The parameter rows for each insert statement, de-duplicated by key."""
+    run = batch.run_id
+    fps = {f.article_id: f for f in batch.fingerprints}
+    docs = unique_by(batch.documents, lambda d: d.raw_id)
+    arts = unique_by(batch.articles, lambda a: a.article_id)
+    dups = unique_by((d for d in batch.decisions if d.duplicate_of), lambda d: d.article_id)
+    bands = unique_by(
+        ((k, f.article_id) for f in fps.values() for k in f.band_keys), lambda r: r
+    )
+    events = unique_by(batch.events, lambda e: e.event_id)
+    fails = unique_by(batch.failures, lambda f: f.failure_id)
+    return {
+        "insert_raw_documents": [
+            (d.raw_id, d.source, d.locator, d.kind, d.url, d.title, d.published, d.content_hash,
+             d.body, parse_timestamp(d.fetched_at), run)
+            for d in docs
+        ],
+        "insert_articles": [
+            (a.article_id, a.raw_id, a.source, a.url, a.canonical_url,
+             fps[a.article_id].canonical_url if a.article_id in fps else None,
+             a.title, list(a.authors), parse_timestamp(a.published), parse_date(a.published),
+             a.published_source, a.language, a.site_name, a.text,
+             fps[a.article_id].text_hash if a.article_id in fps else "",
+             len(a.text.split()), run)
+            for a in arts
+        ],
+        "insert_duplicates": [(d.article_id, d.duplicate_of, d.reason, d.score, run) for d in dups],
+        "insert_article_bands": bands,
+        "insert_events": [
+            (e.event_id, e.article_id, e.sentence_idx, e.sentence, e.sentence_start, e.sentence_end,
+             e.event_type, e.mode, e.trigger, e.actor_text, e.actor_name, e.actor_country,
+             e.actor_sector, e.recipient_text, e.recipient_name, e.recipient_country,
+             e.recipient_sector, parse_date(e.event_date), e.date_precision, e.place_name,
+             e.place_country, e.dead, e.injured, e.reported_only, e.confidence,
+             e.extractor_version, run)
+            for e in events
+        ],
+        "insert_failures": [
+            (f.failure_id, f.source, f.locator, f.stage, f.reason, f.detail, run) for f in fails
+        ],
+        "insert_run": [
+            (summary.run_id, parse_timestamp(summary.started_at), parse_timestamp(summary.finished_at),
+             summary.status, summary.sources_read, summary.documents_read, summary.articles_new,
+             summary.articles_duplicate, summary.articles_failed, summary.events_extracted,
+             summary.seconds, json.dumps(summary.stage_seconds, sort_keys=True))
+        ],
+    }
+
+
+def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
+    """Write the batch and the run's row in one transaction; returns the migrations applied."""
+    db_path = Path(db_path)
+    check_writable(db_path)
+    rows = batch_rows(batch, summary)
+    with connect(db_path, read_only=False) as con:
+        try:
+            con.execute("BEGIN TRANSACTION")
+            applied = migrate(con)
+            for name, params in rows.items():
+                if params:
+                    con.executemany(sql(name), params)
+            con.execute("COMMIT")
+        except (duckdb.Error, OSError) as e:
+            _rollback(con)
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise WarehouseError(f"loading the batch into {db_path} failed, nothing was written: {first}") from None
+        except BaseException:
+            _rollback(con)
+            raise
+    return applied
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+# --------------------------------------------------------------------------- Prefect task
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
+    applied = load_batch(db_path, batch, summary)
+    run_logger().info(
+        "loaded %d documents, %d articles, %d events, %d failures into %s%s",
+        len(batch.documents), len(batch.articles), len(batch.events), len(batch.failures), db_path,
+        f" (migrations applied: {', '.join(applied)})" if applied else "",
+    )
+    return applied

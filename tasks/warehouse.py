@@ -1,0 +1,217 @@
+"""The DuckDB warehouse: SQL files, migrations, read-only access and the dedup index.
+
+All SQL lives in ``warehouse/`` (migrations/, views/, queries/, checks/); values are always
+bound as parameters. Writing happens only in ``tasks.load``; everything here that opens the
+file for reading does so read-only and closes it again.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import duckdb
+
+from tasks.errors import WarehouseError
+from tasks.settings import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "warehouse"
+MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+@functools.lru_cache(maxsize=None)
+def sql(name: str) -> str:
+    """The text of warehouse/queries/<name>.sql."""
+    return (SQL_DIR / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every numbered migration, in order."""
+    found = []
+    for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+        m = MIGRATION_NAME.match(path.name)
+        if not m:
+            raise WarehouseError(f"migration file name must look like 001_name.sql: {path.name}")
+        found.append((int(m.group(1)), path.name, path.read_text(encoding="utf-8")))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise WarehouseError("two migrations share a number")
+    return found
+
+
+def views() -> list[tuple[str, str]]:
+    return [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((SQL_DIR / "views").glob("*.sql"))]
+
+
+def checks() -> list[tuple[str, str]]:
+    """Data tests: each query returns the rows that break a rule (unique, not null, relationships)."""
+    return [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((SQL_DIR / "checks").glob("*.sql"))]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply pending migrations and (re)create the views. Returns the names applied.
+
+    Call inside the caller's transaction: a failed migration leaves nothing behind.
+    """
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS main.schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM main.schema_migrations").fetchall()}
+    applied = []
+    for version, name, text in migrations():
+        if version in done:
+            continue
+        con.execute(text)
+        con.execute(
+            "INSERT INTO main.schema_migrations VALUES (?, ?, current_timestamp)", [version, name]
+        )
+        applied.append(name)
+    for _, text in views():
+        con.execute(text)
+    return applied
+
+
+def check_writable(db_path: Path) -> None:
+    """Fail early, with one line, when the warehouse file cannot be written."""
+    db_path = Path(db_path)
+    if db_path.is_dir():
+        raise WarehouseError(f"database path is a directory: {db_path}")
+    parent = db_path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WarehouseError(f"cannot create the folder for the database {db_path}: {e.strerror or e}") from None
+    if db_path.exists():
+        if not os.access(db_path, os.W_OK):
+            raise WarehouseError(f"database file is not writable: {db_path}")
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise WarehouseError(f"cannot write the database in {parent}: permission denied")
+
+
+def describe_duckdb_error(e: Exception, db_path: Path) -> str:
+    """A one-line message for a DuckDB error on opening the warehouse."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if "lock" in text.lower():
+        return f"the warehouse {db_path} is locked by another process ({text})"
+    if "not a valid duckdb" in text.lower() or "invalid" in text.lower() and "database" in text.lower():
+        return f"{db_path} is not a DuckDB database file ({text})"
+    return f"cannot open the warehouse {db_path}: {text}"
+
+
+@contextmanager
+def connect(db_path: Path, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only)
+    except (duckdb.Error, OSError) as e:
+        raise WarehouseError(describe_duckdb_error(e, Path(db_path))) from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def has_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+    )
+
+
+def query(db_path: Path, text: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run a read-only query on the warehouse: (column names, rows). Raises WarehouseError."""
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise WarehouseError(f"no warehouse at {db_path} (run `newsflow ingest` first)")
+    with connect(db_path, read_only=True) as con:
+        try:
+            cur = con.execute(text, params or [])
+            if cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], cur.fetchall()
+        except duckdb.Error as e:
+            raise WarehouseError(f"query failed: {str(e).strip().splitlines()[0]}") from None
+
+
+def known_raw_ids(db_path: Path, raw_ids: Sequence[str]) -> set[str]:
+    """The subset of `raw_ids` already stored in raw.documents."""
+    db_path = Path(db_path)
+    if not raw_ids or not db_path.is_file():
+        return set()
+    with connect(db_path, read_only=True) as con:
+        if not has_schema(con):
+            return set()
+        return {r[0] for r in con.execute(sql("known_raw_ids"), [list(raw_ids)]).fetchall()}
+
+
+class WarehouseIndex:
+    """The dedup index over everything already stored (satisfies tasks.dedup.DedupIndex).
+
+    Each lookup is a keyed query, so a night costs in proportion to its own articles. The file
+    is opened read-only on first use; call close() (or use it as a context manager) after.
+    """
+
+    def __init__(self, db_path: Path):
+        self.db_path = Path(db_path)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._empty = False
+
+    def _connection(self) -> duckdb.DuckDBPyConnection | None:
+        if self._con is None and not self._empty:
+            if not self.db_path.is_file():
+                self._empty = True
+                return None
+            try:
+                self._con = duckdb.connect(str(self.db_path), read_only=True)
+            except duckdb.Error as e:
+                raise WarehouseError(describe_duckdb_error(e, self.db_path)) from None
+            if not has_schema(self._con):
+                self.close()
+                self._empty = True
+        return self._con
+
+    def _one(self, name: str, value: object) -> str | None:
+        con = self._connection()
+        if con is None:
+            return None
+        row = con.execute(sql(name), [value]).fetchone()
+        return row[0] if row else None
+
+    def find_url(self, canonical_url: str) -> str | None:
+        return self._one("find_by_url_key", canonical_url)
+
+    def find_hash(self, text_hash: str) -> str | None:
+        return self._one("find_by_text_hash", text_hash)
+
+    def candidates(self, band_keys: Sequence[str]) -> list[tuple[str, str]]:
+        con = self._connection()
+        if con is None or not band_keys:
+            return []
+        return [(r[0], r[1]) for r in con.execute(sql("candidates_by_bands"), [list(band_keys)]).fetchall()]
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> "WarehouseIndex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_checks(db_path: Path) -> dict[str, list[tuple]]:
+    """Run every data test; returns {check name: offending rows} for the checks that fail."""
+    failing: dict[str, list[tuple]] = {}
+    with connect(Path(db_path), read_only=True) as con:
+        for name, text in checks():
+            rows = con.execute(text).fetchall()
+            if rows:
+                failing[name] = rows
+    return failing

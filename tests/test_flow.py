@@ -1,0 +1,144 @@
+"""Whole flow runs under one prefect_test_harness: the seeds, a re-run, bad input, the README's
+analyst queries, and the warehouse's data tests."""
+
+import base64
+import json
+import re
+import shutil
+
+import duckdb
+import pytest
+
+from flows.nightly import nightly_ingest
+from tasks.warehouse import query, run_checks
+from tests.conftest import DATA, ROOT, SEEDS
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.article_bands",
+          "marts.events", "ops.failures", "main.schema_migrations"]
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def snapshot(db):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in TABLES}
+
+
+def rows(db, sql, params=None):
+    return query(db, sql, params)[1]
+
+
+@pytest.fixture(scope="module")
+def seed_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("seed") / "newsflow.duckdb"
+    first = nightly_ingest(db_path=str(db))
+    return db, first
+
+
+def test_seed_run_counts(seed_db):
+    db, s = seed_db
+    assert (s.sources_read, s.documents_read) == (3, 25)  # 2 seed texts, 3 pages, 20 feed entries
+    assert s.articles_new + s.articles_duplicate + s.articles_failed == 25
+    assert s.articles_new >= 23 and s.events_extracted > 0
+    assert rows(db, "SELECT count(*) FROM raw.documents") == [(25,)]
+    assert rows(db, "SELECT count(*) FROM staging.articles") == [(s.articles_new + s.articles_duplicate,)]
+    assert rows(db, "SELECT count(*) FROM marts.events") == [(s.events_extracted,)]
+    assert rows(db, "SELECT status, articles_new, events_extracted FROM ops.runs") == [
+        ("completed", s.articles_new, s.events_extracted)
+    ]
+    assert run_checks(db) == {}
+
+
+def test_second_run_changes_nothing(seed_db, tmp_path):
+    db, _ = seed_db
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    before = snapshot(copy)
+    again = nightly_ingest(db_path=str(copy))
+    assert (again.documents_read, again.articles_new, again.articles_duplicate,
+            again.articles_failed, again.events_extracted) == (25, 0, 0, 0, 0)
+    assert snapshot(copy) == before
+    assert rows(copy, "SELECT count(*) FROM ops.runs") == [(2,)]
+
+
+def _seed_article(db, name):
+    return rows(db, "SELECT article_id, text FROM staging.articles a JOIN raw.documents r USING (raw_id) "
+                    "WHERE r.locator = ?", [name])[0]
+
+
+def test_seed_expectations(seed_db):
+    db, _ = seed_db
+    a000, _ = _seed_article(db, "000_6d746afb71c21aef.txt")
+    a003, text003 = _seed_article(db, "003_9739e647ac3eb03e.txt")
+    for junk in ("Benghazi", "CLICK HERE", "Getty Images", "BLINKEN HEADS BACK", "Associated Press contributed"):
+        assert junk not in text003
+    events = lambda sql, *p: rows(db, "SELECT count(*) FROM marts.events WHERE " + sql, list(p))[0][0]  # noqa: E731
+    assert events("article_id = ? AND event_type = 'ACCUSE' AND actor_country = 'IRQ' AND recipient_country = 'USA'", a000)
+    assert events("article_id = ? AND event_type = 'ASSAULT' AND mode = 'aerial' AND actor_country = 'USA' "
+                  "AND recipient_country = 'IRQ' AND recipient_sector = 'REB' AND dead = 8", a000)
+    assert events("article_id = ? AND event_type = 'ASSAULT' AND mode = 'drone' AND actor_country = 'USA' "
+                  "AND place_name = 'Baghdad' AND event_date = DATE '2024-01-04'", a003)
+    assert events("event_type = 'REQUEST' AND actor_country = 'IRQ' AND recipient_country = 'USA' "
+                  "AND article_id IN (?, ?)", a000, a003)
+    assert not events("sentence LIKE '%Benghazi%' OR place_country = 'LBY' OR year(event_date) = 2013")
+
+
+@pytest.fixture(scope="module")
+def messy_db(tmp_path_factory):
+    """Seeds plus bad files, a malformed feed and a syndicated copy of a seed."""
+    root = tmp_path_factory.mktemp("messy")
+    bad = root / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "image.txt").write_bytes(PNG)
+    (bad / "latin1.txt").write_bytes("Caf\xe9 owners in Montr\xe9al protested.".encode("latin-1"))
+    seed = (SEEDS / "000_6d746afb71c21aef.txt").read_text(encoding="utf-8")
+    (bad / "syndicated.jsonl").write_text(json.dumps({
+        "id": "partner-copy", "url": "https://partner.example/world/iraq-strikes?utm_source=rss",
+        "title": "Iraq condemns US strikes", "published": "2023-11-22",
+        "text": "Advertisement\n" + seed + "\nShare this article\n© Partner News 2023",
+    }) + "\n")
+    shutil.copyfile(DATA / "sources" / "illformed_feed.xml", root / "broken.xml")
+    sources = root / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        f"  - name: seed-articles\n    folder: {SEEDS}\n"
+        f"  - name: seed-pages\n    folder: {SEEDS / 'pages'}\n"
+        "  - name: bad-files\n    folder: bad\n"
+        "  - name: broken-feed\n    feed: broken.xml\n"
+    )
+    db = root / "newsflow.duckdb"
+    summary = nightly_ingest(sources_file=str(sources), db_path=str(db))
+    return db, summary
+
+
+def test_bad_input_is_recorded_and_the_run_goes_on(messy_db):
+    db, s = messy_db
+    assert s.sources_read == 4
+    reasons = dict(rows(db, "SELECT locator, reason FROM ops.failures"))
+    assert reasons == {"empty.txt": "empty", "image.txt": "binary", "latin1.txt": "not-utf8",
+                       str(db.parent / "broken.xml"): "malformed-feed"}
+    assert s.articles_failed == 4
+    assert rows(db, "SELECT reason FROM staging.duplicates d JOIN raw.documents r ON r.raw_id = d.article_id "
+                    "WHERE r.locator = 'syndicated.jsonl#partner-copy'") in ([("near",)], [("exact",)])
+    assert run_checks(db) == {}
+
+
+def readme_queries():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Analyst queries", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"```sql\n(.*?)```", section, flags=re.S)
+
+
+def test_readme_has_five_analyst_queries():
+    assert len(readme_queries()) == 5
+
+
+@pytest.mark.parametrize("n", range(5))
+def test_readme_analyst_query_runs_as_written(messy_db, n):
+    db, _ = messy_db
+    columns, result = query(db, readme_queries()[n])
+    assert columns and result, "each analyst query returns rows on the seeds + a syndicated copy"

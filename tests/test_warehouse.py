@@ -1,0 +1,127 @@
+"""The warehouse: migrations recorded in a table, one-transaction loads, read-only queries."""
+
+import duckdb
+import pytest
+
+from tasks.errors import WarehouseError
+from tasks.load import load_batch, parse_timestamp
+from tasks.warehouse import (
+    WarehouseIndex, check_writable, known_raw_ids, migrations, query, run_checks, sql,
+)
+from tests.factories import make_batch
+
+TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.article_bands",
+          "marts.events", "ops.failures", "ops.runs"]
+
+
+def snapshot(db):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in TABLES}
+
+
+def test_migrations_are_numbered_and_recorded(tmp_path):
+    db = tmp_path / "w.duckdb"
+    batch, summary = make_batch()
+    applied = load_batch(db, batch, summary)
+    assert applied == [name for _, name, _ in migrations()]
+    cols, rows = query(db, "SELECT version, name FROM main.schema_migrations ORDER BY version")
+    assert [r[0] for r in rows] == [v for v, _, _ in migrations()]
+    batch2, summary2 = make_batch("run-2")
+    assert load_batch(db, batch2, summary2) == []  # nothing pending the second time
+
+
+def test_load_writes_every_layer_once_and_reloading_changes_nothing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    batch, summary = make_batch()
+    load_batch(db, batch, summary)
+    first = snapshot(db)
+    assert {t: len(v) for t, v in first.items()} == {
+        "raw.documents": 3, "staging.articles": 3, "staging.duplicates": 1,
+        "staging.article_bands": 6, "marts.events": 1, "ops.failures": 1, "ops.runs": 1,
+    }
+    load_batch(db, batch, summary)  # the same run again
+    assert snapshot(db) == first
+    assert run_checks(db) == {}
+
+
+def test_views_answer(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load_batch(db, *make_batch())
+    _, rows = query(db, "SELECT title IS NULL, n_copies, n_events FROM marts.articles ORDER BY n_copies DESC")
+    assert rows == [(True, 1, 1), (True, 0, 0)]
+    _, rows = query(db, "SELECT event_date::VARCHAR, event_type, n_events FROM marts.daily_events")
+    assert rows == [("2024-01-04", "ASSAULT", 1)]
+    _, rows = query(db, "SELECT reason, member_source FROM marts.duplicate_groups")
+    assert rows == [("exact", "mirror")]
+
+
+def test_a_crash_mid_load_leaves_no_part_of_the_batch(tmp_path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    load_batch(db, *make_batch("run-0"))
+    before = snapshot(db)
+    batch, summary = make_batch("run-1")
+    from dataclasses import replace
+    from tasks.records import Failure
+
+    batch = replace(batch, failures=batch.failures + (Failure.of("x", "y.txt", "clean", "binary", "binary"),))
+    calls = []
+    real_sql = sql
+
+    def failing_sql(name):
+        calls.append(name)
+        if name == "insert_failures":
+            raise OSError(28, "No space left on device")
+        return real_sql(name)
+
+    monkeypatch.setattr("tasks.load.sql", failing_sql)
+    with pytest.raises(WarehouseError, match="nothing was written: .*No space left"):
+        load_batch(db, batch, summary)
+    assert "insert_raw_documents" in calls  # it really was half-way through
+    assert snapshot(db) == before
+
+
+def test_known_ids_and_index_lookups(tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert known_raw_ids(db, ["x"]) == set()
+    with WarehouseIndex(db) as idx:  # no file yet: an empty index
+        assert idx.find_hash("hash-0") is None and idx.candidates(["b00:0"]) == []
+    batch, summary = make_batch()
+    load_batch(db, batch, summary)
+    a, b, c = (x.article_id for x in batch.articles)
+    assert known_raw_ids(db, [a, "nope"]) == {a}
+    with WarehouseIndex(db) as idx:
+        assert idx.find_hash("hash-0") == a  # c has the same hash but is a duplicate
+        assert idx.find_url("https://ex.com/b") == b
+        assert idx.find_url("https://nowhere") is None
+        assert [r[0] for r in idx.candidates(["b00:0", "b01:2"])] == [a]
+        assert idx.candidates(["b01:1"]) == [(b, batch.articles[1].text)]
+
+
+def test_query_is_read_only(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load_batch(db, *make_batch())
+    with pytest.raises(WarehouseError, match="query failed: .*read-only"):
+        query(db, "DELETE FROM ops.runs")
+    with pytest.raises(WarehouseError, match="no warehouse at"):
+        query(tmp_path / "none.duckdb", "SELECT 1")
+
+
+def test_unwritable_database_paths(tmp_path):
+    with pytest.raises(WarehouseError, match="is a directory"):
+        check_writable(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(WarehouseError, match="cannot create the folder"):
+        check_writable(blocker / "sub" / "w.duckdb")
+    not_db = tmp_path / "notes.duckdb"
+    not_db.write_text("this is not a database")
+    batch, summary = make_batch()
+    with pytest.raises(WarehouseError) as e:
+        load_batch(not_db, batch, summary)
+    assert "\n" not in str(e.value)
+
+
+def test_parse_timestamp():
+    assert parse_timestamp("2024-01-05").isoformat() == "2024-01-05T00:00:00+00:00"
+    assert parse_timestamp("2011-11-02T17:25:27+02:00").isoformat() == "2011-11-02T15:25:27+00:00"
+    assert parse_timestamp("Wed, 02 Nov 2011") is None and parse_timestamp(None) is None

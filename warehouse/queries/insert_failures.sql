@@ -1,0 +1,3 @@
+INSERT INTO ops.failures (failure_id, source, locator, stage, reason, detail, run_id)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING;
