@@ -128,9 +128,9 @@ def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
         try:
             con.execute("BEGIN TRANSACTION")
             applied = migrate(con)
-            for name, params in rows.items():
-                if params:
-                    con.executemany(sql(name), params)
+            for name, table_rows in rows.items():
+                if table_rows:  # one statement per table: the rows go in as column lists
+                    con.execute(sql(name), [list(col) for col in zip(*table_rows)])
             con.execute("COMMIT")
         except (duckdb.Error, OSError) as e:
             _rollback(con)

@@ -1,5 +1,23 @@
-INSERT INTO staging.articles
-    (article_id, raw_id, source, url, canonical_url, url_key, title, authors, published_at,
-     published_date, published_source, language, site_name, text, text_hash, word_count, run_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+-- Cleaned articles: one parameter per column, each a list of that column's values (row i is
+-- element i of every list). Rows whose key is already stored are left as they are.
+INSERT INTO staging.articles (article_id, raw_id, source, url, canonical_url, url_key, title, authors, published_at, published_date, published_source, language, site_name, text, text_hash, word_count, run_id)
+SELECT * FROM (SELECT
+    unnest(?::VARCHAR[]) AS article_id,
+    unnest(?::VARCHAR[]) AS raw_id,
+    unnest(?::VARCHAR[]) AS source,
+    unnest(?::VARCHAR[]) AS url,
+    unnest(?::VARCHAR[]) AS canonical_url,
+    unnest(?::VARCHAR[]) AS url_key,
+    unnest(?::VARCHAR[]) AS title,
+    unnest(?::VARCHAR[][]) AS authors,
+    unnest(?::TIMESTAMPTZ[]) AS published_at,
+    unnest(?::DATE[]) AS published_date,
+    unnest(?::VARCHAR[]) AS published_source,
+    unnest(?::VARCHAR[]) AS language,
+    unnest(?::VARCHAR[]) AS site_name,
+    unnest(?::VARCHAR[]) AS text,
+    unnest(?::VARCHAR[]) AS text_hash,
+    unnest(?::INTEGER[]) AS word_count,
+    unnest(?::VARCHAR[]) AS run_id
+)
 ON CONFLICT DO NOTHING;

@@ -1,0 +1,275 @@
+"""Offline tests of the PLOVER event extractor (tasks/events.py) on the seeds and on small cases."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tasks import events as ev
+from tasks.events import extract_events, extract_events_task, find_dates, parse_number, split_sentences
+from tasks.records import Article
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+DATA = Path(__file__).resolve().parent / "data" / "events"
+
+
+def _boilerplate() -> set[str]:
+    # copied from ../shared/gold/events/boilerplate.txt (Section A)
+    lines = (DATA / "seed003_boilerplate.txt").read_text(encoding="utf-8").split("\n")
+    return {ln for ln in lines if ln.strip() and not ln.startswith("#")}
+
+
+def _cleaned(name: str) -> str:
+    """The seed text as the cleaner delivers it: boilerplate dropped, kept lines joined by blank lines."""
+    bp = _boilerplate()
+    lines = (SEEDS / name).read_text(encoding="utf-8").split("\n")
+    return "\n\n".join(ln for ln in lines if ln.strip() and ln not in bp)
+
+
+@pytest.fixture(scope="module")
+def seed000():
+    text = _cleaned("000_6d746afb71c21aef.txt")
+    return text, extract_events("000_6d746afb71c21aef", text, "2023-11-22")
+
+
+@pytest.fixture(scope="module")
+def seed003():
+    text = _cleaned("003_9739e647ac3eb03e.txt")
+    return text, extract_events("003_9739e647ac3eb03e", text, "2024-01-05T10:00:00Z")
+
+
+def test_boilerplate_file_has_the_11_lines():
+    assert len(_boilerplate()) == 11
+
+
+# ----------------------------------------------------------------- seed expectations
+
+
+def test_iraq_accuses_the_us(seed000, seed003):
+    for _, events in (seed000, seed003):
+        assert any(e.event_type == "ACCUSE" and e.actor_country == "IRQ" and e.recipient_country == "USA" for e in events)
+
+
+def test_us_airstrike_on_militia_with_eight_dead(seed000):
+    text, events = seed000
+    hits = [e for e in events if e.event_type == "ASSAULT" and e.mode == "aerial" and e.actor_country == "USA"
+            and e.recipient_country == "IRQ" and e.recipient_sector == "REB" and e.dead == 8]
+    assert hits, events
+    e = hits[0]
+    assert e.sentence_idx == 1
+    assert e.event_date == "2023-11-22" and e.date_precision == "day"
+    assert e.place_country == "IRQ"
+
+
+def test_us_drone_strike_in_baghdad(seed003):
+    _, events = seed003
+    hits = [e for e in events if e.event_type == "ASSAULT" and e.mode == "drone" and e.actor_country == "USA"
+            and e.place_name == "Baghdad" and e.place_country == "IRQ" and e.event_date == "2024-01-04"]
+    assert hits
+    assert any(e.dead == 1 for e in hits)  # "killed a high-ranking militia commander"
+    # "Six others were wounded in Thursday's strike": 6 injured on the same drone strike, not a new incident
+    wounded = [e for e in events if e.injured == 6]
+    assert len(wounded) == 1 and wounded[0].mode == "drone" and wounded[0].actor_country == "USA"
+    assert wounded[0].event_date == "2024-01-04"
+
+
+def test_request_for_us_troops_to_leave(seed000, seed003):
+    for _, events in (seed000, seed003):
+        assert any(e.event_type == "REQUEST" and e.actor_country == "IRQ" and e.recipient_country == "USA" for e in events)
+
+
+def test_no_benghazi_caption_in_cleaned_text(seed003):
+    text, events = seed003
+    assert "Benghazi" not in text
+    for e in events:
+        assert "LBY" not in (e.actor_country, e.recipient_country, e.place_country)
+        assert not (e.event_date or "").startswith("2013")
+
+
+def test_offsets_and_versions(seed000, seed003):
+    for text, events in (seed000, seed003):
+        for e in events:
+            assert text[e.sentence_start:e.sentence_end] == e.sentence
+            assert 0.0 <= e.confidence <= 1.0
+            assert e.extractor_version == ev.EXTRACTOR_VERSION
+            if e.actor_country:
+                assert len(e.actor_country) == 3
+
+
+def test_descriptions_do_not_give_the_country(seed000):
+    _, events = seed000
+    # "Kataib Hezbollah, an Iran-backed militia" is IRQ REB; Iran never acts in this article
+    assert not any(e.actor_country == "IRN" or e.recipient_country == "IRN" for e in events)
+
+
+def test_aggregates_are_reported_only(seed000):
+    _, events = seed000
+    s6 = [e for e in events if e.sentence_idx == 6]
+    assert s6 and all(e.reported_only for e in s6)
+    assert any(e.actor_country == "ISR" and e.recipient_country == "PSE" and e.dead == 14000 for e in s6)
+
+
+def test_seed_recall_floor(seed000, seed003):
+    """At least 70% of the hand-coded gold (type, actor country, recipient country) per sentence."""
+    import json
+
+    gold_path = Path("/work/shared/gold/events/seed_events.jsonl")
+    if not gold_path.exists():
+        pytest.skip("shared gold not mounted")
+    preds = {"000_6d746afb71c21aef.txt": seed000[1], "003_9739e647ac3eb03e.txt": seed003[1]}
+    tp = fn = 0
+    for line in gold_path.read_text(encoding="utf-8").splitlines():
+        g = json.loads(line)
+        gs = {(e["type"], (e["actor"] or {}).get("country"), (e["recipient"] or {}).get("country")) for e in g["events"]}
+        ps = {(e.event_type, e.actor_country, e.recipient_country) for e in preds[g["doc"]] if e.sentence_idx == g["sentence_idx"]}
+        tp += len(gs & ps)
+        fn += len(gs - ps)
+    assert tp / (tp + fn) >= 0.7
+
+
+# ----------------------------------------------------------------- sentences
+
+
+def test_split_keeps_abbreviations_and_offsets():
+    text = ("U.S. forces struck on Oct. 7 near Baghdad. Gen. Smith said the U.S. would respond.\n\n"
+            "A truncated paragraph without a stop\n\nIt said \"no.\" Then it left! Why? J. R. Doe agreed.")
+    spans = split_sentences(text)
+    sents = [text[a:b] for a, b in spans]
+    assert sents == [
+        "U.S. forces struck on Oct. 7 near Baghdad.",
+        "Gen. Smith said the U.S. would respond.",
+        "A truncated paragraph without a stop",
+        "It said \"no.\"",
+        "Then it left!",
+        "Why?",
+        "J. R. Doe agreed.",
+    ]
+
+
+def test_split_seed_sentence_count(seed003):
+    text, _ = seed003
+    assert len(split_sentences(text)) == 16
+
+
+# ----------------------------------------------------------------- dates and numbers
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("Officials on Wednesday condemned it.", ("2023-11-22", "day")),   # published on a Wednesday
+    ("Militants struck on Tuesday.", ("2023-11-21", "day")),
+    ("Thursday's strike killed two.", ("2023-11-16", "day")),
+    ("It began on 7 October.", ("2023-10-07", "day")),
+    ("It began on Oct. 7, 2023.", ("2023-10-07", "day")),
+    ("It happened on Dec. 3.", ("2022-12-03", "day")),  # no year and after publication: last year
+    ("It happened yesterday.", ("2023-11-21", "day")),
+    ("It happened last week.", ("2023-11-15", "week")),
+])
+def test_dates(sentence, expected):
+    d = [x for x in find_dates(sentence, ev._pub_date("2023-11-22")) if not x.since]
+    assert (d[0].value, d[0].precision) == expected
+
+
+def test_event_dates_from_weekday():
+    evs = extract_events("a", "Israeli warplanes bombed Gaza on Thursday.", "2024-01-05")
+    assert evs[0].event_type == "ASSAULT" and evs[0].event_date == "2024-01-04"
+    assert evs[0].actor_country == "ISR" and evs[0].place_country is None or evs[0].recipient_country == "PSE"
+
+
+@pytest.mark.parametrize("words,n", [("eight", 8), ("14,000", 14000), ("twenty-one", 21), ("a dozen", 12),
+                                     ("2.5 million", 2_500_000), ("three hundred", 300)])
+def test_number_words(words, n):
+    assert parse_number(words) == n
+
+
+def test_casualties_from_number_words():
+    evs = extract_events("a", "Gunmen killed five villagers in an attack in Kano, police said. Six others were wounded in the attack.",
+                         "2024-01-05")
+    assault = [e for e in evs if e.event_type == "ASSAULT"]
+    assert assault and assault[0].dead == 5
+    assert any(e.injured == 6 for e in assault)
+
+
+# ----------------------------------------------------------------- what is not coded as the act
+
+
+def test_hypothetical_is_not_an_attack():
+    evs = extract_events("a", "Washington vowed retaliation if U.S. forces were targeted by Iran.", "2024-01-05")
+    assert not any(e.event_type == "ASSAULT" for e in evs)
+    assert any(e.event_type == "THREATEN" and e.actor_country == "USA" for e in evs)
+
+
+def test_threat_and_denial_and_question():
+    t = extract_events("a", "Russia will attack Ukraine, Moscow said.", "2024-01-05")
+    assert [e.event_type for e in t] == ["THREATEN"]
+    assert t[0].actor_country == "RUS" and t[0].recipient_country == "UKR"
+    d = extract_events("a", "Iran denied attacking the base.", "2024-01-05")
+    assert not any(e.event_type == "ASSAULT" for e in d)
+    q = extract_events("a", "Did Israel bomb the hospital?", "2024-01-05")
+    assert q == []
+
+
+def test_reported_speech_codes_both_events():
+    evs = extract_events("a", "Iraq condemned US strikes near Baghdad on Friday.", "2024-01-05")
+    kinds = {(e.event_type, e.actor_country, e.recipient_country) for e in evs}
+    assert ("ACCUSE", "IRQ", "USA") in kinds and ("ASSAULT", "USA", None) in kinds or ("ASSAULT", "USA", "IRQ") in kinds
+    accuse = [e for e in evs if e.event_type == "ACCUSE"][0]
+    assert accuse.actor_sector == "GOV"  # a bare country is GOV in verbal events
+    assault = [e for e in evs if e.event_type == "ASSAULT"][0]
+    assert assault.actor_sector == "MIL"  # ... and MIL in ASSAULT
+    assert assault.place_name == "Baghdad" and assault.place_country == "IRQ"
+
+
+# ----------------------------------------------------------------- dictionaries
+
+
+def test_actor_dictionary_lookups():
+    evs = extract_events("a", "CENTCOM said US troops struck Kataib Hezbollah on Monday.", "2024-01-05")
+    e = [x for x in evs if x.event_type == "ASSAULT"][0]
+    assert (e.actor_country, e.actor_sector) == ("USA", "MIL")
+    assert (e.recipient_name, e.recipient_country, e.recipient_sector) == ("Kataib Hezbollah", "IRQ", "REB")
+    evs = extract_events("a", "Iraqi Prime Minister Mohammed Shia al-Sudani condemned the Popular Mobilization Forces.", "2024-01-05")
+    e = evs[0]
+    assert (e.actor_country, e.actor_sector, e.recipient_sector) == ("IRQ", "GOV", "PRM")
+
+
+def test_adding_a_dictionary_entry_changes_the_result(tmp_path):
+    src = Path(ev.DICTIONARY_DIR)
+    for f in src.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    text = "The Zorblax Brigade condemned Israel on Monday."
+    before = extract_events("a", text, "2024-01-05", dict_dir=tmp_path)
+    assert not any(e.actor_country == "IRQ" for e in before)
+    with open(tmp_path / "actors.yaml", "a", encoding="utf-8") as fh:
+        fh.write("\nZorblax Brigade: {country: IRQ, sector: REB}\n")
+    ev.load_lexicon.cache_clear()
+    after = extract_events("a", text, "2024-01-05", dict_dir=tmp_path)
+    assert any(e.event_type == "ACCUSE" and e.actor_country == "IRQ" and e.actor_sector == "REB"
+               and e.recipient_country == "ISR" for e in after)
+    assert ev.dictionary_version(tmp_path) != ev.dictionary_version()
+
+
+def test_dictionary_version_is_lazy_and_stable():
+    assert ev.DICTIONARY_VERSION == ev.dictionary_version() and len(ev.DICTIONARY_VERSION) == 12
+
+
+# ----------------------------------------------------------------- keys and the task
+
+
+def test_event_ids_are_deterministic(seed003):
+    text, events = seed003
+    again = extract_events("003_9739e647ac3eb03e", text, "2024-01-05T10:00:00Z")
+    assert [e.event_id for e in events] == [e.event_id for e in again]
+    assert len({e.event_id for e in events}) == len(events)
+    e = events[0]
+    assert e.event_id == ev.stable_id(e.article_id, e.sentence_idx, e.event_type, e.mode, e.actor_country, e.recipient_country, 0)
+
+
+def test_task_wrapper():
+    text = _cleaned("003_9739e647ac3eb03e.txt")
+    art = Article(article_id="x1", raw_id="x1", source="seeds", url=None, canonical_url=None, title=None, authors=(),
+                  published="2024-01-05", published_source="sidecar", language="en", site_name=None, text=text)
+    out = extract_events_task.fn([art])
+    assert out == extract_events("x1", text, "2024-01-05")
+    assert out and all(e.article_id == "x1" for e in out)
