@@ -22,6 +22,7 @@ from tasks.records import Article, DedupDecision, Event, Failure, Fingerprint, R
 from tasks.warehouse import check_writable, connect, migrate, sql
 
 T = TypeVar("T")
+CHUNK_ROWS = 500  # rows per INSERT statement; all chunks share the run's one transaction
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,9 @@ def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
             con.execute("BEGIN TRANSACTION")
             applied = migrate(con)
             for name, table_rows in rows.items():
-                if table_rows:  # one statement per table: the rows go in as column lists
-                    con.execute(sql(name), [list(col) for col in zip(*table_rows)])
+                # the rows go in as column lists, a chunk per statement (bounded memory)
+                for i in range(0, len(table_rows), CHUNK_ROWS):
+                    con.execute(sql(name), [list(col) for col in zip(*table_rows[i : i + CHUNK_ROWS])])
             con.execute("COMMIT")
         except (duckdb.Error, OSError) as e:
             _rollback(con)

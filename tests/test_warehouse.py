@@ -125,3 +125,11 @@ def test_parse_timestamp():
     assert parse_timestamp("2024-01-05").isoformat() == "2024-01-05T00:00:00+00:00"
     assert parse_timestamp("2011-11-02T17:25:27+02:00").isoformat() == "2011-11-02T15:25:27+00:00"
     assert parse_timestamp("Wed, 02 Nov 2011") is None and parse_timestamp(None) is None
+
+
+def test_chunked_statements_load_the_same_rows(tmp_path, monkeypatch):
+    whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
+    load_batch(whole, *make_batch())
+    monkeypatch.setattr("tasks.load.CHUNK_ROWS", 2)
+    load_batch(chunked, *make_batch())
+    assert snapshot(chunked) == snapshot(whole)
