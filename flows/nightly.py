@@ -14,7 +14,9 @@ from tasks.load import Batch, load_task
 from tasks.records import RunSummary
 from tasks.report import StageTimer, publish_summary_task, summarize, with_load_time
 from tasks.settings import Settings
-from tasks.sources import load_sources_task, now_utc, outcome, read_source_task, select_new_task
+from tasks.sources import (
+    load_sources_task, now_utc, outcome, read_source_task, retry_delays, select_new_task,
+)
 from tasks.warehouse import check_writable
 
 
@@ -27,7 +29,7 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None) 
 
     with timer("sources"):
         sources = load_sources_task(Path(settings.sources_file))
-        reader = read_source_task.with_options(retries=settings.retries)
+        reader = read_source_task.with_options(retries=settings.retries, retry_delay_seconds=retry_delays(settings))
         futures = [reader.submit(s, started_at, settings) for s in sources]
         results = [outcome(s, f.result(raise_on_failure=False)) for s, f in zip(sources, futures)]
         documents, failures = select_new_task(results, settings.db_path)

@@ -421,8 +421,18 @@ def load_sources_task(path: Path) -> list[Source]:
     return sources
 
 
-@task(name="read-source", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 8, 30],
-      retry_condition_fn=lambda task, run, state: isinstance(state.result(raise_on_failure=False), TransientSourceError))
+def is_transient(task: object, task_run: object, state: object) -> bool:
+    """Prefect retry condition: retry a source read only after a transient network error."""
+    return isinstance(state.result(raise_on_failure=False), TransientSourceError)  # type: ignore[attr-defined]
+
+
+def retry_delays(settings: Settings) -> list[float]:
+    """Exponential backoff for source retries: delay, 4 x delay, 16 x delay, ..."""
+    return [settings.retry_delay_seconds * 4**i for i in range(settings.retries)]
+
+
+@task(name="read-source", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 8, 32],
+      retry_jitter_factor=0.5, retry_condition_fn=is_transient)
 def read_source_task(source: Source, fetched_at: str, settings: Settings) -> SourceResult:
     result = read_source(source, fetched_at, settings)
     run_logger().info("%s: %d documents, %d failures", source.name, len(result.documents), len(result.failures))

@@ -142,3 +142,32 @@ def test_readme_analyst_query_runs_as_written(messy_db, n):
     db, _ = messy_db
     columns, result = query(db, readme_queries()[n])
     assert columns and result, "each analyst query returns rows on the seeds + a syndicated copy"
+
+
+def test_live_feed_transient_error_is_retried_and_a_dead_source_is_recorded(tmp_path, monkeypatch):
+    from tests.httpserver import LocalServer
+
+    monkeypatch.setenv("NEWSFLOW_RETRY_DELAY_SECONDS", "0.05")
+    monkeypatch.setenv("NEWSFLOW_RETRIES", "2")
+    page = (SEEDS / "pages" / "herald-sun-surveillance-laws.html").read_bytes()
+    feed = (DATA / "sources" / "bbc_world_2017.xml").read_text(encoding="utf-8")
+    with LocalServer() as dead:
+        dead_url = dead.base + "/feed.xml"
+    with LocalServer() as srv:
+        feed = feed.replace("http://www.bbc.co.uk", srv.base)
+        srv.route("/feed.xml", (503, {}, b"busy"), (200, {"Content-Type": "application/rss+xml"}, feed.encode()))
+        srv.route("/news/world-europe-38691103", (200, {"Content-Type": "text/html"}, page))
+        srv.route("/news/world-africa-38686144", (200, {"Content-Type": "text/html"}, page.replace(b"<p>", b"<p>Updated. ", 1)))
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"sources:\n  - name: live\n    feed: {srv.base}/feed.xml\n"
+                           f"  - name: dead\n    feed: {dead_url}\n")
+        s = nightly_ingest(sources_file=str(sources), db_path=str(tmp_path / "w.duckdb"))
+        assert srv.hits["/feed.xml"] == 2  # one 503, one retry
+    db = tmp_path / "w.duckdb"
+    assert (s.sources_read, s.documents_read) == (2, 2)
+    assert rows(db, "SELECT source, reason FROM ops.failures ORDER BY source, reason") == [
+        ("dead", "fetch-failed"), ("live", "http-404"),
+    ]
+    assert rows(db, "SELECT count(*) FROM staging.articles WHERE source = 'live'") == [(2,)]
+    # the second page is an edited copy that declares the same rel=canonical URL
+    assert rows(db, "SELECT reason FROM staging.duplicates") == [("url",)]
