@@ -8,6 +8,7 @@ Data in tests/data/clean/ (provenance and licences in its README.md):
 import gzip
 import json
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -44,8 +45,16 @@ def gold_boilerplate() -> tuple[list[str], list[tuple[str, str]]]:
     return lines, artifacts
 
 
+# herald-sun-1 is also a seed page; the test reads that copy rather than keeping a second one.
+PAGE_FILES = {"herald-sun-1": SEEDS / "pages" / "herald-sun-surveillance-laws.html"}
+
+
+def page_path(name: str) -> Path:
+    return PAGE_FILES.get(name, CLEAN / f"{name}.html")
+
+
 def page(name: str) -> Cleaned:
-    return clean_html(decode_body((CLEAN / f"{name}.html").read_bytes(), "html"))
+    return clean_html(decode_body(page_path(name).read_bytes(), "html"))
 
 
 def meta(name: str) -> dict:
@@ -359,7 +368,7 @@ def test_random_html_never_raises(html):
     assert "\n\n\n" not in c.text
 
 
-_REAL = (CLEAN / "herald-sun-1.html").read_text(encoding="utf-8")
+_REAL = page_path("herald-sun-1").read_text(encoding="utf-8")
 
 
 @settings(max_examples=30, deadline=None)

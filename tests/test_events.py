@@ -16,8 +16,9 @@ DATA = Path(__file__).resolve().parent / "data" / "events"
 
 
 def _boilerplate() -> set[str]:
-    # copied from ../shared/gold/events/boilerplate.txt (Section A)
-    lines = (DATA / "seed003_boilerplate.txt").read_text(encoding="utf-8").split("\n")
+    # tests/data/clean/boilerplate.txt is a copy of ../shared/gold/events/boilerplate.txt;
+    # its non-comment lines are Section A, the boilerplate lines of seed 003
+    lines = (DATA.parent / "clean" / "boilerplate.txt").read_text(encoding="utf-8").split("\n")
     return {ln for ln in lines if ln.strip() and not ln.startswith("#")}
 
 
