@@ -28,11 +28,9 @@ class Settings:
     # dedup
     shingle_size: int = 3
     near_dup_threshold: float = 0.8  # containment of the shorter text in the longer
-    # batching
-    batch_size: int = 200
     # retries of transient errors
     retries: int = 3
-    retry_delay_seconds: float = 2.0
+    retry_delay_seconds: float = 2.0  # first delay; then x4, x16 (see tasks.sources.retry_delays)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":

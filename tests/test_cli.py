@@ -1,6 +1,8 @@
 """The newsflow command on real files: --help, stage commands, sql, and one-line errors."""
 
 import io
+import re
+from pathlib import Path
 import json
 import subprocess
 import sys
@@ -129,3 +131,13 @@ def test_ingest_command_runs_the_flow_and_prints_what_landed(tmp_path):
     assert code == 0
     assert "articles new        2" in out and "documents read      2" in out
     assert "marts.events" in out and "(7 rows)" in out
+
+
+def test_readme_commands_exist_and_the_console_script_is_installed():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    mentioned = set(re.findall(r"(?:`|bin/)newsflow ([a-z]+)", readme))  # `newsflow X`, .venv/bin/newsflow X
+    subcommands = set(build_parser()._subparsers._group_actions[0].choices)
+    assert mentioned == subcommands  # every command documented, no documented command missing
+    exe = Path(sys.executable).with_name("newsflow")
+    r = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and all(c in r.stdout for c in subcommands)

@@ -171,3 +171,26 @@ def test_live_feed_transient_error_is_retried_and_a_dead_source_is_recorded(tmp_
     assert rows(db, "SELECT count(*) FROM staging.articles WHERE source = 'live'") == [(2,)]
     # the second page is an edited copy that declares the same rel=canonical URL
     assert rows(db, "SELECT reason FROM staging.duplicates") == [("url",)]
+
+
+def test_a_copy_arriving_on_a_later_night_is_a_duplicate_of_the_stored_article(seed_db, tmp_path):
+    db, _ = seed_db
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    original, text = _seed_article(copy, "000_6d746afb71c21aef.txt")
+    folder = tmp_path / "tonight"
+    folder.mkdir()
+    paragraphs = text.split("\n\n")
+    (folder / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in [
+        {"id": "cut", "url": "https://wire.example/a/1", "text": "\n\n".join(paragraphs[:10])},
+        {"id": "same", "url": "https://other.example/b/2", "text": text},
+    ]) + "\n")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"sources:\n  - name: wire\n    folder: {folder}\n")
+    s = nightly_ingest(sources_file=str(sources), db_path=str(copy))
+    assert (s.articles_new, s.articles_duplicate, s.events_extracted) == (0, 2, 0)
+    assert rows(copy, "SELECT r.locator, d.duplicate_of, d.reason FROM staging.duplicates d "
+                      "JOIN raw.documents r ON r.raw_id = d.article_id ORDER BY r.locator") == [
+        ("wire.jsonl#cut", original, "near"), ("wire.jsonl#same", original, "exact"),
+    ]
+    assert run_checks(copy) == {}
