@@ -1290,7 +1290,7 @@ def clean_document(raw: RawDocument) -> Article:
         url=raw.url,
         canonical_url=cleaned.canonical_url or raw.url,
         title=cleaned.title or raw.title,
-        authors=cleaned.authors,
+        authors=cleaned.authors or raw.authors,
         published=published,
         published_source=published_source,
         language=cleaned.language,

@@ -84,7 +84,7 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
     fails = unique_by(batch.failures, lambda f: f.failure_id)
     return {
         "insert_raw_documents": [
-            (d.raw_id, d.source, d.locator, d.kind, d.url, d.title, d.published, d.content_hash,
+            (d.raw_id, d.source, d.locator, d.kind, d.url, d.title, d.published, list(d.authors), d.content_hash,
              d.body, parse_timestamp(d.fetched_at), run)
             for d in docs
         ],

@@ -42,6 +42,7 @@ class RawDocument:
     url: str | None = None  # the article's URL, when known (feed link, JSONL "url", HTML canonical)
     title: str | None = None  # from the feed entry, sidecar or JSONL record
     published: str | None = None  # ISO 8601 date or datetime, from the feed entry, sidecar or JSONL
+    authors: tuple[str, ...] = ()  # from the feed entry, sidecar or JSONL
 
     @property
     def content_hash(self) -> str:

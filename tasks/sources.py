@@ -194,10 +194,11 @@ def raw_document(
     url: str | None = None,
     title: str | None = None,
     published: str | None = None,
+    authors: tuple[str, ...] = (),
 ) -> RawDocument:
     """Build a RawDocument with its deterministic key."""
     raw_id = stable_id(source, locator, hashlib.sha256(body).hexdigest())
-    return RawDocument(raw_id, source, locator, kind, body, fetched_at, url, title, published)
+    return RawDocument(raw_id, source, locator, kind, body, fetched_at, url, title, published, authors)
 
 
 def read_folder(source: Source, fetched_at: str) -> Iterator[RawDocument | Failure]:
@@ -245,7 +246,7 @@ def read_file(
     return raw_document(
         source, locator or str(path), kind, body, fetched_at,
         url=_str_or_none(meta.get("url")), title=_str_or_none(meta.get("title")),
-        published=_str_or_none(meta.get("published")),
+        published=_str_or_none(meta.get("published")), authors=_authors(meta),
     )
 
 
@@ -272,7 +273,7 @@ def read_jsonl(source: str, locator: str, body: bytes, fetched_at: str) -> Itera
         yield raw_document(
             source, line_loc, kind, content.encode("utf-8"), fetched_at,
             url=_str_or_none(rec.get("url")), title=_str_or_none(rec.get("title")),
-            published=_str_or_none(rec.get("published")),
+            published=_str_or_none(rec.get("published")), authors=_authors(rec),
         )
 
 
@@ -284,7 +285,7 @@ class FeedEntry:
     link: str | None
     title: str | None
     published: str | None  # ISO 8601 UTC
-    author: str | None
+    authors: tuple[str, ...]
     content: str | None  # the full content (HTML) when the feed carries it
 
 
@@ -312,7 +313,7 @@ def _entry(e: feedparser.FeedParserDict) -> FeedEntry:
             content = value
     return FeedEntry(
         guid=e.get("id"), link=e.get("link"), title=e.get("title"), published=published,
-        author=e.get("author"), content=content,
+        authors=tuple(a["name"] for a in e.get("authors") or [] if a.get("name")), content=content,
     )
 
 
@@ -337,7 +338,7 @@ def read_feed(
             if entry.content:
                 yield raw_document(
                     source.name, locator, "html", entry.content.encode("utf-8"), fetched_at,
-                    url=entry.link, title=entry.title, published=entry.published,
+                    url=entry.link, title=entry.title, published=entry.published, authors=entry.authors,
                 )
             elif entry.link and _is_url(entry.link):
                 if page_client is None:
@@ -349,7 +350,7 @@ def read_feed(
                     continue
                 yield raw_document(
                     source.name, locator, "html", page.body, fetched_at,
-                    url=page.url, title=entry.title, published=entry.published,
+                    url=page.url, title=entry.title, published=entry.published, authors=entry.authors,
                 )
             else:
                 yield Failure.of(
@@ -393,6 +394,14 @@ def _read_sidecar(folder: Path) -> dict:
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path} is not valid YAML: {_first_line(e)}") from None
     return data if isinstance(data, dict) else {}
+
+
+def _authors(meta: dict) -> tuple[str, ...]:
+    """`authors` (a list) or `author` (a string) of a sidecar entry or JSONL record."""
+    value = meta.get("authors", meta.get("author"))
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    return tuple(str(a) for a in value or () if str(a).strip())
 
 
 def _is_url(location: str) -> bool:

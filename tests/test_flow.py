@@ -50,6 +50,8 @@ def test_seed_run_counts(seed_db):
         ("completed", s.articles_new, s.events_extracted)
     ]
     assert run_checks(db) == {}
+    # the feed's authors reach the staged article when the content names none
+    assert rows(db, "SELECT authors FROM staging.articles WHERE title LIKE 'Angie%'") == [(["Leena Rao"],)]
 
 
 def test_second_run_changes_nothing(seed_db, tmp_path):

@@ -69,7 +69,8 @@ def test_folder_with_jsonl_html_and_bad_lines(tmp_path):
     (tmp_path / "page.html").write_bytes(HTML)
     write(tmp_path / "notes.md", "ignored: not an article suffix")
     write(tmp_path / "batch.jsonl", "\n".join([
-        json.dumps({"id": "a1", "text": "First article text.", "url": "https://example.com/a1", "published": "2024-01-02"}),
+        json.dumps({"id": "a1", "text": "First article text.", "url": "https://example.com/a1", "published": "2024-01-02",
+                    "author": "Jane Doe"}),
         "{not json",
         json.dumps({"id": "a3", "title": "no text"}),
         json.dumps({"html": "<p>An HTML record.</p>"}),
@@ -79,7 +80,8 @@ def test_folder_with_jsonl_html_and_bad_lines(tmp_path):
     fails = [i for i in items if hasattr(i, "stage")]
     assert sorted(d.locator for d in docs) == ["batch.jsonl#L4", "batch.jsonl#a1", "page.html"]
     a1 = next(d for d in docs if d.locator == "batch.jsonl#a1")
-    assert (a1.url, a1.published, a1.body) == ("https://example.com/a1", "2024-01-02", b"First article text.")
+    assert (a1.url, a1.published, a1.body, a1.authors) == (
+        "https://example.com/a1", "2024-01-02", b"First article text.", ("Jane Doe",))
     assert next(d for d in docs if d.locator == "batch.jsonl#L4").kind == "html"
     assert sorted((f.locator, f.reason) for f in fails) == [("batch.jsonl#L2", "bad-jsonl"), ("batch.jsonl#L3", "bad-jsonl")]
 
@@ -111,7 +113,7 @@ def test_local_feed_with_full_content():
     result = read_source(src, NOW, Settings())
     assert len(result.documents) == 20 and result.failures == ()
     first = result.documents[0]
-    assert first.kind == "html" and first.title.startswith("Angie")
+    assert first.kind == "html" and first.title.startswith("Angie") and first.authors == ("Leena Rao",)
     assert first.published == "2011-11-02T17:25:27+00:00"
     assert b"Angie" in first.body
 

@@ -7,6 +7,7 @@ CREATE TABLE raw.documents (
     url          VARCHAR,
     title        VARCHAR,
     published    VARCHAR,               -- as the source gave it (feed entry, sidecar, JSONL)
+    authors      VARCHAR[] NOT NULL,    -- as the source gave them
     content_hash VARCHAR NOT NULL,      -- sha256 of body
     body         BLOB NOT NULL,
     fetched_at   TIMESTAMPTZ NOT NULL,

@@ -1,6 +1,6 @@
 -- Every document a source delivered: one parameter per column, each a list of that column's values (row i is
 -- element i of every list). Rows whose key is already stored are left as they are.
-INSERT INTO raw.documents (raw_id, source, locator, kind, url, title, published, content_hash, body, fetched_at, run_id)
+INSERT INTO raw.documents (raw_id, source, locator, kind, url, title, published, authors, content_hash, body, fetched_at, run_id)
 SELECT * FROM (SELECT
     unnest(?::VARCHAR[]) AS raw_id,
     unnest(?::VARCHAR[]) AS source,
@@ -9,6 +9,7 @@ SELECT * FROM (SELECT
     unnest(?::VARCHAR[]) AS url,
     unnest(?::VARCHAR[]) AS title,
     unnest(?::VARCHAR[]) AS published,
+    unnest(?::VARCHAR[][]) AS authors,
     unnest(?::VARCHAR[]) AS content_hash,
     unnest(?::BLOB[]) AS body,
     unnest(?::TIMESTAMPTZ[]) AS fetched_at,
