@@ -133,3 +133,25 @@ def test_chunked_statements_load_the_same_rows(tmp_path, monkeypatch):
     monkeypatch.setattr("tasks.load.CHUNK_ROWS", 2)
     load_batch(chunked, *make_batch())
     assert snapshot(chunked) == snapshot(whole)
+
+
+def test_a_file_locked_by_another_process_gives_a_one_line_error(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.duckdb"
+    load_batch(db, *make_batch())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseError, match=r"is locked by another process .*PID \d+") as e:
+            query(db, "SELECT 1")
+        assert "\n" not in str(e.value)
+        with pytest.raises(WarehouseError, match="is locked by another process"):
+            load_batch(db, *make_batch("run-2"))
+    finally:
+        holder.communicate("")
+    assert query(db, "SELECT count(*) FROM ops.runs")[1] == [(1,)]  # the refused load wrote nothing
