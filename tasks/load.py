@@ -22,7 +22,8 @@ from tasks.records import Article, DedupDecision, Event, Failure, Fingerprint, R
 from tasks.warehouse import check_writable, connect, migrate, sql
 
 T = TypeVar("T")
-CHUNK_ROWS = 500  # rows per INSERT statement; all chunks share the run's one transaction
+CHUNK_ROWS = 500  # at most this many rows per INSERT statement ...
+CHUNK_BYTES = 8_000_000  # ... and about this many bytes of text/BLOB; all share one transaction
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,21 @@ def unique_by(items: Iterable[T], key: Callable[[T], object]) -> list[T]:
             seen.add(k)
             out.append(item)
     return out
+
+
+def chunks(rows: list[tuple], max_rows: int, max_bytes: int) -> Iterable[list[tuple]]:
+    """Consecutive runs of rows, each within max_rows and (but for a single huge row) max_bytes."""
+    chunk: list[tuple] = []
+    size = 0
+    for row in rows:
+        row_size = sum(len(v) for v in row if isinstance(v, (str, bytes)))
+        if chunk and (len(chunk) >= max_rows or size + row_size > max_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(row)
+        size += row_size
+    if chunk:
+        yield chunk
 
 
 def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
@@ -131,8 +147,8 @@ def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
             applied = migrate(con)
             for name, table_rows in rows.items():
                 # the rows go in as column lists, a chunk per statement (bounded memory)
-                for i in range(0, len(table_rows), CHUNK_ROWS):
-                    con.execute(sql(name), [list(col) for col in zip(*table_rows[i : i + CHUNK_ROWS])])
+                for chunk in chunks(table_rows, CHUNK_ROWS, CHUNK_BYTES):
+                    con.execute(sql(name), [list(col) for col in zip(*chunk)])
             con.execute("COMMIT")
         except (duckdb.Error, OSError) as e:
             _rollback(con)

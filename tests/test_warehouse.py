@@ -131,8 +131,18 @@ def test_chunked_statements_load_the_same_rows(tmp_path, monkeypatch):
     whole, chunked = tmp_path / "whole.duckdb", tmp_path / "chunked.duckdb"
     load_batch(whole, *make_batch())
     monkeypatch.setattr("tasks.load.CHUNK_ROWS", 2)
+    monkeypatch.setattr("tasks.load.CHUNK_BYTES", 100)
     load_batch(chunked, *make_batch())
     assert snapshot(chunked) == snapshot(whole)
+
+
+def test_chunks_respect_rows_and_bytes():
+    from tasks.load import chunks
+
+    rows = [("a" * 40, 1), ("b" * 40, 2), ("c" * 40, 3), ("d" * 500, 4), ("e", 5)]
+    assert [len(c) for c in chunks(rows, max_rows=10, max_bytes=100)] == [2, 1, 1, 1]
+    assert [len(c) for c in chunks(rows, max_rows=2, max_bytes=10_000)] == [2, 2, 1]
+    assert list(chunks([], 2, 100)) == []
 
 
 def test_a_file_locked_by_another_process_gives_a_one_line_error(tmp_path):
