@@ -106,18 +106,25 @@ def cmd_ingest(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
-def cmd_clean(args: argparse.Namespace, out: Any) -> int:
+def clean_files(paths: Sequence[str]) -> Iterator[tuple[str, Any, str | None]]:
+    """(path, Article or None, error or None) per file, cleaned exactly as the flow cleans."""
     from tasks.clean import clean_document
     from tasks.errors import BadDocument
     from tasks.sources import now_utc, read_file
 
     fetched_at = now_utc()
-    for path in args.paths:
-        line: dict[str, Any] = {"path": path}
+    for path in paths:
         try:
-            article = clean_document(read_file(Path(path), "cli", fetched_at))
+            yield path, clean_document(read_file(Path(path), "cli", fetched_at)), None
         except BadDocument as e:
-            line["error"] = f"{e.reason}: {e.detail}"
+            yield path, None, f"{e.reason}: {e.detail}"
+
+
+def cmd_clean(args: argparse.Namespace, out: Any) -> int:
+    for path, article, error in clean_files(args.paths):
+        line: dict[str, Any] = {"path": path}
+        if article is None:
+            line["error"] = error
             _emit(out, args.format, line, None)
             continue
         line.update(
@@ -138,28 +145,24 @@ def _emit(out: Any, fmt: str, line: dict[str, Any], text: str | None) -> None:
 
 
 def cmd_events(args: argparse.Namespace, out: Any) -> int:
-    from tasks.clean import clean_document
-    from tasks.errors import BadDocument, ConfigError
+    from tasks.errors import ConfigError
     from tasks.events import extract_events
-    from tasks.sources import now_utc, read_file
 
     if bool(args.paths) == bool(args.jsonl):
         raise ConfigError("give either PATHs or --jsonl FILE")
     if args.jsonl:
-        for n, rec in read_jsonl_records(Path(args.jsonl), required=("id", "text")):
-            doc_id = str(rec["id"])
-            events = extract_events(doc_id, str(rec["text"]), rec.get("published"))
-            print(json.dumps({"id": doc_id, "events": [e.to_json() for e in events]}, ensure_ascii=False), file=out)
-        return 0
-    fetched_at = now_utc()
-    for path in args.paths:
-        try:
-            article = clean_document(read_file(Path(path), "cli", fetched_at))
-        except BadDocument as e:
-            print(json.dumps({"id": path, "events": [], "error": f"{e.reason}: {e.detail}"}), file=out)
-            continue
-        events = extract_events(path, article.text, article.published)
-        print(json.dumps({"id": path, "events": [e.to_json() for e in events]}, ensure_ascii=False), file=out)
+        docs = ((str(r["id"]), str(r["text"]), r.get("published"), None)
+                for _, r in read_jsonl_records(Path(args.jsonl), required=("id", "text")))
+    else:
+        docs = ((path, a.text if a else "", a.published if a else None, error)
+                for path, a, error in clean_files(args.paths))
+    for doc_id, text, published, error in docs:
+        line: dict[str, Any] = {"id": doc_id, "events": []}
+        if error:
+            line["error"] = error
+        else:
+            line["events"] = [e.to_json() for e in extract_events(doc_id, text, published)]
+        print(json.dumps(line, ensure_ascii=False), file=out)
     return 0
 
 

@@ -105,14 +105,13 @@ class LocalClient:
 class HttpClient:
     """Fetches http(s) URLs with a User-Agent, timeouts, at most 5 redirects and a size cap."""
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent},
             timeout=httpx.Timeout(settings.http_timeout),
             follow_redirects=True,
             max_redirects=5,
-            transport=transport,
         )
 
     def fetch(self, location: str) -> Fetched:

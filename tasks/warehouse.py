@@ -96,9 +96,10 @@ def check_writable(db_path: Path) -> None:
 def describe_duckdb_error(e: Exception, db_path: Path) -> str:
     """A one-line message for a DuckDB error on opening the warehouse."""
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if "lock" in text.lower():
+    lower = text.lower()
+    if "lock" in lower:
         return f"the warehouse {db_path} is locked by another process ({text})"
-    if "not a valid duckdb" in text.lower() or "invalid" in text.lower() and "database" in text.lower():
+    if "not a valid duckdb" in lower or ("invalid" in lower and "database" in lower):
         return f"{db_path} is not a DuckDB database file ({text})"
     return f"cannot open the warehouse {db_path}: {text}"
 

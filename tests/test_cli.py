@@ -141,3 +141,13 @@ def test_readme_commands_exist_and_the_console_script_is_installed():
     exe = Path(sys.executable).with_name("newsflow")
     r = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and all(c in r.stdout for c in subcommands)
+
+
+def test_events_on_a_file_that_cannot_be_cleaned_keeps_its_line(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    code, out = run("events", str(bad), SEED3)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [x["id"] for x in lines] == [str(bad), SEED3]
+    assert lines[0]["events"] == [] and lines[0]["error"].startswith("empty:")
+    assert "error" not in lines[1] and any(e["event_date"] == "2024-01-04" for e in lines[1]["events"])
