@@ -9,12 +9,14 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help venv run test bench clean-venv
+.PHONY: help venv run test bench bench-pipeline bench-fetch clean-venv
 
 help:
 	@echo "make run    - create .venv (pinned) and run the nightly flow on seeds/ into warehouse/newsflow.duckdb"
 	@echo "make test   - run the test suite (offline)"
-	@echo "make bench  - benchmark the pipeline on ../shared/fixtures/pages (figures into bench/out/)"
+	@echo "make bench  - all benchmarks below (figures into bench/out/)"
+	@echo "make bench-pipeline - the pipeline end to end on ../shared/fixtures/pages"
+	@echo "make bench-fetch    - live fetching against a local 20-host server with 100 ms latency"
 
 venv: $(STAMP)
 
@@ -30,8 +32,13 @@ run: venv
 test: venv
 	$(PY) -m pytest -q
 
-bench: venv
+bench: bench-pipeline bench-fetch
+
+bench-pipeline: venv
 	$(PY) bench/bench_pipeline.py
+
+bench-fetch: venv
+	$(PY) bench/bench_fetch.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -71,10 +71,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", metavar="FILE", required=True)
 
     p = sub.add_parser(
+        "feed", help="print a feed's entries as we read them (JSON lines)",
+        description="Fetch a feed (http(s) URL, with the nightly flow's fetcher and rules) or read a "
+        "feed file, and print one JSON line per entry, normalized as the flow sees it: title, link, "
+        "published (UTC), updated, guid, author, full_content (whether the entry carries the whole "
+        "article, so its page is not fetched) and date_is_fetch_time (the entry had no date).",
+    )
+    p.add_argument("location", metavar="URL_OR_FILE")
+
+    p = sub.add_parser(
+        "sources", help="manage the sources file: import OPML, discover feeds, show status",
+        description="Manage the sources file and see how each live source is doing.",
+    )
+    ssub = p.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
+    q = ssub.add_parser(
+        "import", help="add every feed of an OPML file to the sources file",
+        description="Add each feed (<outline xmlUrl=...>) of an OPML file, as exported by feed "
+        "readers, to the sources file as a `feed:` source named after its title. Feeds already "
+        "listed are skipped; the file's comments are kept.",
+    )
+    q.add_argument("opml", metavar="OPML_FILE")
+    q.add_argument("--sources", metavar="FILE", help="sources file to add to (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
+    q = ssub.add_parser(
+        "discover", help="find the feeds a site's home page links to",
+        description="Fetch a page (usually a site's home page) and list the feeds it declares with "
+        "<link rel=\"alternate\" type=\"application/rss+xml\" (or atom+xml, rdf+xml) href=...>, "
+        "one per line: URL, type, title. With --add, add them to the sources file.",
+    )
+    q.add_argument("url", metavar="URL")
+    q.add_argument("--add", action="store_true", help="add the feeds found to the sources file")
+    q.add_argument("--sources", metavar="FILE", help="sources file for --add (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
+    q = ssub.add_parser(
+        "status", help="show each live source's last fetch, failures and back-off",
+        description="Show ops.source_state: per live source, the last fetch and its status, the "
+        "consecutive failed nights and, for a source backed off, when it is tried again.",
+    )
+    q.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+
+    p = sub.add_parser(
         "sql", help="run a read-only SQL query on the warehouse",
         description="Run one read-only SQL query on the warehouse and print the result. "
-        "Tables: raw.documents, staging.articles, staging.duplicates, marts.events, ops.runs, "
-        "ops.failures; views: marts.articles, marts.daily_events, marts.dyads, "
+        "Tables: raw.documents, raw.feed_entries, raw.robots, staging.articles, staging.duplicates, marts.events, ops.runs, "
+        "ops.failures, ops.source_state; views: marts.articles, marts.daily_events, marts.dyads, "
         "marts.duplicate_groups, ops.failure_reasons.",
     )
     p.add_argument("query", metavar="QUERY")
@@ -189,6 +227,73 @@ def cmd_dedup(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def cmd_feed(args: argparse.Namespace, out: Any) -> int:
+    from tasks.feeds import parse_feed
+    from tasks.fetch import FEED_TYPES, Fetcher, FetchPolicy
+    from tasks.settings import Settings
+    from tasks.sources import LocalClient, now_utc
+
+    settings = Settings.from_env()
+    live = args.location.startswith(("http://", "https://"))
+    with (Fetcher(FetchPolicy.from_settings(settings)) if live else LocalClient()) as client:
+        resp = client.get(args.location, accept=FEED_TYPES)
+    feed = parse_feed(resp.body, fetched_at=now_utc(), base_url=resp.url if live else None,
+                      content_type=resp.content_type)
+    if feed.warning:
+        print(f"newsflow feed: warning: {feed.warning}", file=sys.stderr)
+    for entry in feed.entries:
+        print(json.dumps(entry.to_json(), ensure_ascii=False), file=out)
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace, out: Any) -> int:
+    from tasks.settings import Settings
+
+    settings = Settings.from_env(sources_file=getattr(args, "sources", None), db_path=getattr(args, "db", None))
+    if args.sources_command == "status":
+        from tasks.warehouse import query, sql
+
+        columns, rows = query(settings.db_path, sql("source_status"))
+        print_table(columns, rows, out)
+        return 0
+    from tasks.sources import append_feeds, LocalClient
+
+    if args.sources_command == "import":
+        from tasks.feeds import parse_opml
+
+        with LocalClient() as client:
+            feeds = [(f.title, f.xml_url) for f in parse_opml(client.get(args.opml).body)]
+        added, skipped = append_feeds(settings.sources_file, feeds)
+        _report_added(out, settings.sources_file, added, skipped)
+        return 0
+    from tasks.errors import ConfigError
+    from tasks.feeds import discover_feeds
+    from tasks.fetch import PAGE_TYPES, Fetcher, FetchPolicy
+
+    if not args.url.startswith(("http://", "https://")):
+        raise ConfigError(f"not an http(s) URL: {args.url}")
+    with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
+        page = fetcher.get(args.url, accept=PAGE_TYPES)
+    found = discover_feeds(page.body, page.url)
+    if not found:
+        print(f"no feeds declared in {page.url}", file=sys.stderr)
+        return 1
+    for f in found:
+        print("\t".join([f.url, f.type or "", f.title or ""]), file=out)
+    if args.add:
+        added, skipped = append_feeds(settings.sources_file, [(f.title or f.url, f.url) for f in found])
+        _report_added(out, settings.sources_file, added, skipped)
+    return 0
+
+
+def _report_added(out: Any, path: Path, added: Sequence[Any], skipped: Sequence[str]) -> None:
+    names = ", ".join(s.name for s in added)
+    print(f"added {len(added)} feed{'s' if len(added) != 1 else ''} to {path}" + (f": {names}" if names else ""),
+          file=out)
+    if skipped:
+        print(f"skipped {len(skipped)} already listed (or not http(s))", file=out)
+
+
 def cmd_sql(args: argparse.Namespace, out: Any) -> int:
     from tasks.settings import Settings
     from tasks.warehouse import query
@@ -248,6 +353,7 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: Any,
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "ingest": cmd_ingest, "clean": cmd_clean, "events": cmd_events, "dedup": cmd_dedup, "sql": cmd_sql,
+    "feed": cmd_feed, "sources": cmd_sources,
 }
 
 

@@ -141,7 +141,7 @@ def _utf8_error(e: UnicodeDecodeError) -> str:
     return f"byte 0x{bad.hex()} at offset {e.start}" if bad else f"offset {e.start}"
 
 
-def decode_body(body: bytes, kind: str) -> str:
+def decode_body(body: bytes, kind: str, encoding: str | None = None) -> str:
     """Decode a document's bytes to text, or raise BadDocument ("empty", "binary", "not-utf8", ...).
 
     Text files must be UTF-8 (a BOM is allowed and stripped). HTML honours a BOM, then a declared
@@ -154,6 +154,13 @@ def decode_body(body: bytes, kind: str) -> str:
     if not body or not body.strip():
         raise BadDocument("empty", "The document is empty." if not body else "The document is only whitespace.")
 
+    if encoding and kind == "html":
+        # The fetcher's charset (BOM, HTTP header, <meta>, else detected), which it checked on the
+        # first 64 KiB: a stray byte further on becomes U+FFFD rather than losing the page.
+        try:
+            return _require_text(body.decode(encoding, errors="replace").lstrip("\ufeff"))
+        except LookupError:
+            pass
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             try:
@@ -1273,7 +1280,7 @@ def _word_chars(text: str) -> int:
 
 def clean_document(raw: RawDocument) -> Article:
     """Decode and clean one raw document into an Article, or raise BadDocument."""
-    text = decode_body(raw.body, raw.kind)
+    text = decode_body(raw.body, raw.kind, raw.encoding)
     cleaned = clean_html(text, raw.url) if raw.kind == "html" else clean_text(text)
     n = _word_chars(cleaned.text)
     if n < MIN_TEXT_CHARS:
@@ -1281,8 +1288,9 @@ def clean_document(raw: RawDocument) -> Article:
         raise BadDocument("no-text", f"The document has {what} after cleaning (need at least {MIN_TEXT_CHARS}).")
     published, published_source = cleaned.published, cleaned.published_source
     # The page's own date wins; the feed/sidecar date beats nothing and beats a date guessed from the URL.
-    if raw.published and (not published or published_source == "url"):
-        published, published_source = _iso_date(raw.published) or raw.published, "source"
+    if raw.published and (not published or (published_source == "url" and not raw.published_is_fetch_time)):
+        published = _iso_date(raw.published) or raw.published
+        published_source = "fetch-time" if raw.published_is_fetch_time else "source"
     return Article(
         article_id=raw.raw_id,
         raw_id=raw.raw_id,

@@ -14,7 +14,16 @@ class WarehouseError(NewsflowError):
 
 
 class TransientSourceError(NewsflowError):
-    """A network problem worth retrying (timeouts, connection errors, 5xx, 429)."""
+    """A network problem worth retrying (timeouts, connection errors, 5xx, 429).
+
+    `reason` is a short stable code ("timeout", "connection-error", "http-503", "http-429",
+    "truncated", "dns-error", ...), recorded in `failures` when the retries run out.
+    """
+
+    def __init__(self, detail: str, reason: str = "fetch-failed"):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
 
 
 class BadDocument(NewsflowError):

@@ -18,7 +18,9 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.log import run_logger
 from tasks.errors import WarehouseError
+from tasks.fetch import RobotsEntry
 from tasks.records import Article, DedupDecision, Event, Failure, Fingerprint, RawDocument, RunSummary
+from tasks.sources import EntryRecord, SourceState
 from tasks.warehouse import check_writable, connect, migrate, sql
 
 T = TypeVar("T")
@@ -37,6 +39,9 @@ class Batch:
     fingerprints: tuple[Fingerprint, ...] = ()
     events: tuple[Event, ...] = ()
     failures: tuple[Failure, ...] = ()
+    source_states: tuple[SourceState, ...] = ()  # live sources' state after tonight
+    entries: tuple[EntryRecord, ...] = ()  # feed entries fetched tonight
+    robots: tuple[RobotsEntry, ...] = ()  # robots.txt files fetched tonight
 
 
 def parse_timestamp(value: str | None) -> datetime | None:
@@ -101,8 +106,23 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
     return {
         "insert_raw_documents": [
             (d.raw_id, d.source, d.locator, d.kind, d.url, d.title, d.published, list(d.authors), d.content_hash,
-             d.body, parse_timestamp(d.fetched_at), run)
+             d.body, parse_timestamp(d.fetched_at), run, d.encoding, d.entry_key, d.entry_updated, d.version,
+             d.published_is_fetch_time)
             for d in docs
+        ],
+        "insert_feed_entries": [
+            (e.entry_id, e.source, e.entry_key, e.link_key, e.updated, e.version, e.raw_id,
+             parse_timestamp(e.first_seen_at), run)
+            for e in unique_by(batch.entries, lambda e: e.entry_id)
+        ],
+        "upsert_source_state": [
+            (s.source, s.location, s.etag, s.last_modified, parse_timestamp(s.last_fetch_at), s.last_status,
+             s.last_error, s.consecutive_failures, parse_timestamp(s.next_fetch_after), run)
+            for s in unique_by(reversed(batch.source_states), lambda s: s.source)  # the last state wins
+        ],
+        "upsert_robots": [
+            (r.origin, r.status, r.body, parse_timestamp(r.fetched_at))
+            for r in unique_by(reversed(batch.robots), lambda r: r.origin)
         ],
         "insert_articles": [
             (a.article_id, a.raw_id, a.source, a.url, a.canonical_url,
@@ -131,7 +151,8 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
             (summary.run_id, parse_timestamp(summary.started_at), parse_timestamp(summary.finished_at),
              summary.status, summary.sources_read, summary.documents_read, summary.articles_new,
              summary.articles_duplicate, summary.articles_failed, summary.events_extracted,
-             summary.seconds, json.dumps(summary.stage_seconds, sort_keys=True))
+             summary.seconds, json.dumps(summary.stage_seconds, sort_keys=True),
+             json.dumps(summary.source_status, sort_keys=True))
         ],
     }
 

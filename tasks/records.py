@@ -25,8 +25,9 @@ class Source:
     """One entry of the sources file: a feed (URL or file) or a local folder of articles."""
 
     name: str
-    kind: str  # "feed" | "folder"
+    kind: str  # "feed" | "folder" | "urls"
     location: str  # URL, or a path resolved against the sources file's folder
+    urls: tuple[str, ...] = ()  # kind "urls": the article URLs to fetch
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class RawDocument:
     title: str | None = None  # from the feed entry, sidecar or JSONL record
     published: str | None = None  # ISO 8601 date or datetime, from the feed entry, sidecar or JSONL
     authors: tuple[str, ...] = ()  # from the feed entry, sidecar or JSONL
+    # live sources
+    encoding: str | None = None  # charset detected when fetched (header, BOM, <meta>, charset-normalizer)
+    entry_key: str | None = None  # the feed entry's guid, or the canonical link (what "seen" is checked by)
+    entry_updated: str | None = None  # the entry's <updated> date (ISO 8601 UTC), when it has one
+    version: int = 1  # 1, then 2, 3, ... each time a changed entry (new `updated`) is fetched again
+    published_is_fetch_time: bool = False  # the entry had no date: `published` is when we fetched it
 
     @property
     def content_hash(self) -> str:
@@ -141,6 +148,10 @@ class Event:
         return asdict(self)
 
 
+#: Failure reasons that are warnings: recorded in ops.failures, but the document was still read.
+WARNING_REASONS = frozenset({"feed-warning"})
+
+
 @dataclass(frozen=True)
 class Failure:
     """A document (or source) that could not be processed, with the reason. Never stops a run."""
@@ -173,3 +184,4 @@ class RunSummary:
     events_extracted: int
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    source_status: dict[str, int] = field(default_factory=dict)  # ok / not-modified / backed-off / failed

@@ -11,7 +11,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from tasks.records import Article, DedupDecision, Event, Failure, RunSummary
+from tasks.records import WARNING_REASONS, Article, DedupDecision, Event, Failure, RunSummary
 
 
 class StageTimer:
@@ -44,6 +44,7 @@ def summarize(
     events: Sequence[Event],
     failures: Sequence[Failure],
     timer: StageTimer,
+    source_status: dict[str, int] | None = None,
 ) -> RunSummary:
     duplicates = sum(1 for d in decisions if d.duplicate_of)
     return RunSummary(
@@ -55,10 +56,11 @@ def summarize(
         documents_read=documents_read,
         articles_new=len(articles) - duplicates,
         articles_duplicate=duplicates,
-        articles_failed=len(failures),
+        articles_failed=sum(1 for f in failures if f.reason not in WARNING_REASONS),
         events_extracted=len(events),
         seconds=timer.elapsed(),
         stage_seconds=dict(timer.seconds),
+        source_status=dict(source_status or {}),
     )
 
 
@@ -85,6 +87,9 @@ def format_summary(summary: RunSummary) -> str:
     values = asdict(summary)
     for key, label in SUMMARY_FIELDS:
         lines.append(f"  {label:<{width}}  {values[key]}")
+    if summary.source_status:
+        status = ", ".join(f"{v} {k}" for k, v in sorted(summary.source_status.items()))
+        lines.append(f"  {'live sources':<{width}}  {status}")
     if summary.stage_seconds:
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in summary.stage_seconds.items())
         lines.append(f"  {'stage times':<{width}}  {stages}")

@@ -13,6 +13,7 @@ from typing import Mapping
 from tasks.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+VERSION = "0.2.0"
 
 
 @dataclass(frozen=True)
@@ -21,16 +22,29 @@ class Settings:
 
     db_path: Path = PROJECT_ROOT / "warehouse" / "newsflow.duckdb"
     sources_file: Path = PROJECT_ROOT / "seeds" / "sources.yaml"
-    # HTTP (live sources)
-    user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
-    http_timeout: float = 20.0
-    max_body_bytes: int = 10_000_000
+    # HTTP (live sources): see tasks/fetch.py
+    contact_url: str = "https://github.com/newsflow/newsflow"  # named in the User-Agent
+    connect_timeout: float = 10.0  # seconds to open a connection
+    read_timeout: float = 20.0  # seconds of silence allowed while reading a response
+    fetch_deadline: float = 120.0  # seconds for one whole response, however it trickles in
+    max_body_bytes: int = 10_000_000  # cap on a body, compressed and decompressed
+    concurrency: int = 64  # requests in flight at once, over all hosts
+    per_host_limit: int = 2  # requests in flight at once to one host
+    respect_robots: bool = True  # obey robots.txt (Disallow and Crawl-delay)
+    allow_hosts: str = ""  # comma-separated hosts or CIDR ranges exempt from the SSRF guard
+    max_retry_after: float = 120.0  # longest Retry-After or backoff wait before giving up
+    source_max_failures: int = 3  # consecutive failed nights before a source is backed off
     # dedup
     shingle_size: int = 3
     near_dup_threshold: float = 0.8  # containment of the shorter text in the longer
     # retries of transient errors
-    retries: int = 3
-    retry_delay_seconds: float = 2.0  # first delay; then x4, x16 (see tasks.sources.retry_delays)
+    retries: int = 3  # retries of one request after a timeout, connection error, 5xx or 429
+    retry_delay_seconds: float = 1.0  # first backoff delay; doubled each retry, with jitter
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent header: the project, its version and the contact URL."""
+        return f"newsflow/{VERSION} (+{self.contact_url})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -45,7 +59,22 @@ class Settings:
         for k in ("db_path", "sources_file"):
             if k in values:
                 values[k] = Path(values[k]).expanduser()  # type: ignore[arg-type]
-        return replace(cls(), **values)
+        settings = replace(cls(), **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """ConfigError, in one line, for a value that cannot work."""
+        positive = ("connect_timeout", "read_timeout", "fetch_deadline", "max_body_bytes", "concurrency",
+                    "per_host_limit", "source_max_failures", "shingle_size")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"NEWSFLOW_{name.upper()} must be greater than 0, not {getattr(self, name)}")
+        for name in ("retries", "retry_delay_seconds", "max_retry_after"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"NEWSFLOW_{name.upper()} must not be negative, not {getattr(self, name)}")
+        if not 0 < self.near_dup_threshold <= 1:
+            raise ConfigError(f"NEWSFLOW_NEAR_DUP_THRESHOLD must be in (0, 1], not {self.near_dup_threshold}")
 
 
 def _convert(key: str, raw: str, default: object) -> object:

@@ -150,6 +150,19 @@ def known_raw_ids(db_path: Path, raw_ids: Sequence[str]) -> set[str]:
         return {r[0] for r in con.execute(sql("known_raw_ids"), [list(raw_ids)]).fetchall()}
 
 
+def read_rows(db_path: Path, name: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows of the read-only query warehouse/queries/<name>.sql as dicts; [] before the first load."""
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        return []
+    with connect(db_path, read_only=True) as con:
+        if not has_schema(con):
+            return []
+        cur = con.execute(sql(name), list(params))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
 class WarehouseIndex:
     """The dedup index over everything already stored (satisfies tasks.dedup.DedupIndex).
 

@@ -151,3 +151,109 @@ def test_events_on_a_file_that_cannot_be_cleaned_keeps_its_line(tmp_path):
     assert [x["id"] for x in lines] == [str(bad), SEED3]
     assert lines[0]["events"] == [] and lines[0]["error"].startswith("empty:")
     assert "error" not in lines[1] and any(e["event_date"] == "2024-01-04" for e in lines[1]["events"])
+
+
+# ---------------------------------------------------------------- live sources: feed, sources
+
+FEEDS = ROOT / "tests" / "data" / "feeds"
+
+
+@pytest.mark.parametrize("argv", [["feed"], ["sources"], ["sources", "import"], ["sources", "discover"],
+                                  ["sources", "status"]])
+def test_live_source_commands_have_help(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        build_parser().parse_args([*argv, "--help"])
+    assert e.value.code == 0 and len(capsys.readouterr().out) > 200
+
+
+def test_feed_prints_normalized_entries_of_a_file():
+    code, out = run("feed", str(FEEDS / "manton.rss"))
+    entries = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(entries) == 10
+    assert set(entries[0]) >= {"title", "link", "published", "guid", "author", "full_content"}
+    assert all(e["published"].endswith("+00:00") for e in entries)
+    assert all(e["link"].startswith("http") for e in entries)
+
+
+def test_feed_over_http_with_a_local_server(monkeypatch):
+    from tests.httpserver import LocalServer
+
+    monkeypatch.setenv("NEWSFLOW_ALLOW_HOSTS", "127.0.0.1")
+    with LocalServer() as srv:
+        url = srv.route("/atom", (200, {"Content-Type": "application/atom+xml"}, (FEEDS / "tpm.atom").read_bytes()))
+        code, out = run("feed", url)
+        srv.route("/page", (200, {"Content-Type": "text/html"},
+                            (FEEDS / "DaringFireball-head.html").read_bytes()))
+        not_a_feed = cli("feed", srv.base + "/page", env={**_env(), "NEWSFLOW_ALLOW_HOSTS": "127.0.0.1"})
+    entries = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and entries and all(e["link"].startswith("http") for e in entries)
+    assert not_a_feed.returncode == 2
+    assert "an HTML page, not a feed" in not_a_feed.stderr and "/feeds/main" in not_a_feed.stderr
+    assert len(not_a_feed.stderr.strip().splitlines()) == 1
+
+
+def test_feed_refuses_a_local_address_by_default():
+    from tests.httpserver import LocalServer
+
+    with LocalServer() as srv:
+        url = srv.route("/atom", (200, {}, b"<feed/>"))
+        r = cli("feed", url, env=_env())
+    assert r.returncode == 2 and "127.0.0.1" in r.stderr and "NEWSFLOW_ALLOW_HOSTS" in r.stderr
+    assert srv.hits == {}
+
+
+def test_sources_import_adds_the_feeds_of_an_opml_file(tmp_path):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("# ours\nsources:\n  - name: df\n    feed: http://daringfireball.net/feeds/main\n")
+    code, out = run("sources", "import", str(FEEDS / "Subs.opml"), "--sources", str(sources))
+    again, out2 = run("sources", "import", str(FEEDS / "Subs.opml"), "--sources", str(sources))
+    from tasks.sources import load_sources
+
+    listed = load_sources(sources)
+    assert code == again == 0 and out.startswith("added 206 feeds to") and "skipped 1 already listed" in out
+    assert out2.startswith("added 0 feeds") and "skipped 207" in out2
+    assert len(listed) == 207 and sources.read_text().startswith("# ours")
+    assert len({s.name for s in listed}) == 207 and all(s.kind == "feed" for s in listed)
+
+
+def test_sources_discover_lists_and_adds_a_pages_feeds(tmp_path, monkeypatch):
+    from tests.httpserver import LocalServer
+
+    monkeypatch.setenv("NEWSFLOW_ALLOW_HOSTS", "127.0.0.1")
+    sources = tmp_path / "sources.yaml"
+    with LocalServer() as srv:
+        home = srv.route("/", (200, {"Content-Type": "text/html; charset=utf-8"},
+                               (FEEDS / "DaringFireball-head.html").read_bytes()))
+        code, out = run("sources", "discover", home, "--add", "--sources", str(sources))
+        srv.route("/bare", (200, {"Content-Type": "text/html"}, b"<html><head><title>x</title></head></html>"))
+        none = cli("sources", "discover", srv.base + "/bare", env={**_env(), "NEWSFLOW_ALLOW_HOSTS": "127.0.0.1"})
+    first = out.splitlines()[0].split("\t")
+    assert code == 0 and first[:2] == [srv.base + "/feeds/main", "application/atom+xml"]
+    assert "added 1 feed to" in out and str(srv.base + "/feeds/main") in sources.read_text()
+    assert none.returncode == 1 and "no feeds declared" in none.stderr
+
+
+def test_sources_status_shows_each_live_source(tmp_path):
+    import duckdb
+
+    from tasks.load import Batch, load_batch
+    from tasks.records import RunSummary
+    from tasks.sources import SourceState
+
+    db = tmp_path / "w.duckdb"
+    state = SourceState("wire", "https://wire.example/feed", etag='"x"', last_fetch_at="2026-11-23T02:00:00+00:00",
+                        last_status="timeout", last_error="timed out", consecutive_failures=3,
+                        next_fetch_after="2026-11-24T01:00:00+00:00")
+    summary = RunSummary("r1", "2026-11-23T02:00:00+00:00", "2026-11-23T02:01:00+00:00", "completed",
+                         1, 0, 0, 0, 0, 0, 60.0)
+    load_batch(db, Batch("r1", source_states=(state,)), summary)
+    code, out = run("sources", "status", "--db", str(db))
+    assert code == 0 and "wire" in out and "timeout" in out and "2026-11-24" in out and "(1 row)" in out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT consecutive_failures FROM ops.source_state").fetchall() == [(3,)]
+
+
+def _env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}

@@ -15,7 +15,7 @@ from tests.conftest import DATA, ROOT, SEEDS
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.article_bands",
+TABLES = ["raw.documents", "raw.feed_entries", "staging.articles", "staging.duplicates", "staging.article_bands",
           "marts.events", "ops.failures", "main.schema_migrations"]
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -61,7 +61,7 @@ def test_second_run_changes_nothing(seed_db, tmp_path):
     before = snapshot(copy)
     again = nightly_ingest(db_path=str(copy))
     assert (again.documents_read, again.articles_new, again.articles_duplicate,
-            again.articles_failed, again.events_extracted) == (25, 0, 0, 0, 0)
+            again.articles_failed, again.events_extracted) == (5, 0, 0, 0, 0)  # the feed's 20 entries are known
     assert snapshot(copy) == before
     assert rows(copy, "SELECT count(*) FROM ops.runs") == [(2,)]
 
@@ -151,6 +151,7 @@ def test_live_feed_transient_error_is_retried_and_a_dead_source_is_recorded(tmp_
 
     monkeypatch.setenv("NEWSFLOW_RETRY_DELAY_SECONDS", "0.05")
     monkeypatch.setenv("NEWSFLOW_RETRIES", "2")
+    monkeypatch.setenv("NEWSFLOW_ALLOW_HOSTS", "127.0.0.1")
     page = (SEEDS / "pages" / "herald-sun-surveillance-laws.html").read_bytes()
     feed = (DATA / "sources" / "bbc_world_2017.xml").read_text(encoding="utf-8")
     with LocalServer() as dead:
@@ -167,12 +168,64 @@ def test_live_feed_transient_error_is_retried_and_a_dead_source_is_recorded(tmp_
         assert srv.hits["/feed.xml"] == 2  # one 503, one retry
     db = tmp_path / "w.duckdb"
     assert (s.sources_read, s.documents_read) == (2, 2)
+    assert s.source_status == {"ok": 1, "failed": 1}
     assert rows(db, "SELECT source, reason FROM ops.failures ORDER BY source, reason") == [
-        ("dead", "fetch-failed"), ("live", "http-404"),
+        ("dead", "connection-error"), ("live", "http-404"),
+    ]
+    assert rows(db, "SELECT source, last_status, consecutive_failures FROM ops.source_state ORDER BY source") == [
+        ("dead", "connection-error", 1), ("live", "ok", 0),
     ]
     assert rows(db, "SELECT count(*) FROM staging.articles WHERE source = 'live'") == [(2,)]
     # the second page is an edited copy that declares the same rel=canonical URL
     assert rows(db, "SELECT reason FROM staging.duplicates") == [("url",)]
+
+
+def test_an_immediate_second_run_makes_only_conditional_feed_requests(tmp_path, monkeypatch):
+    from tests.httpserver import LocalServer
+
+    monkeypatch.setenv("NEWSFLOW_ALLOW_HOSTS", "127.0.0.0/8")
+    page = (SEEDS / "pages" / "herald-sun-surveillance-laws.html").read_bytes()
+    with LocalServer() as srv:
+        feed = (DATA / "sources" / "bbc_world_2017.xml").read_text(encoding="utf-8").replace(
+            "http://www.bbc.co.uk", srv.base).encode()
+
+        def feed_route(h):
+            if h.headers.get("If-Modified-Since") == "Fri, 20 Jan 2017 13:32:00 GMT":
+                h.send_response(304)
+                h.end_headers()
+                return
+            h.send_response(200)
+            h.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            h.send_header("Last-Modified", "Fri, 20 Jan 2017 13:32:00 GMT")
+            h.send_header("Content-Length", str(len(feed)))
+            h.end_headers()
+            h.wfile.write(feed)
+
+        srv.route_fn("/feed.xml", feed_route)
+        srv.route("/robots.txt", (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /news/world-middle\n"))
+        for i, path in enumerate(["/news/world-europe-38691103", "/news/world-africa-38686144"]):
+            srv.route(path, (200, {"Content-Type": "text/html"}, page.replace(b"<p>", f"<p>Story {i}. ".encode(), 1)))
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"sources:\n  - name: live\n    feed: {srv.base}/feed.xml\n")
+        db = tmp_path / "w.duckdb"
+        first = nightly_ingest(sources_file=str(sources), db_path=str(db))
+        first_log = list(srv.log)
+        srv.log.clear()
+        second = nightly_ingest(sources_file=str(sources), db_path=str(db))
+        second_log = list(srv.log)
+    assert sorted(p for p, _ in first_log) == [
+        "/feed.xml", "/news/world-africa-38686144", "/news/world-europe-38691103", "/robots.txt"]
+    assert first.documents_read == 2 and first.source_status == {"ok": 1}
+    # the third entry is disallowed by robots.txt: recorded, never requested
+    assert rows(db, "SELECT reason FROM ops.failures") == [("robots-disallowed",)]
+    assert [(p, h.get("If-Modified-Since")) for p, h in second_log] == [
+        ("/feed.xml", "Fri, 20 Jan 2017 13:32:00 GMT")]
+    assert second.documents_read == 0 and second.source_status == {"not-modified": 1}
+    assert rows(db, "SELECT count(*), max(version) FROM raw.feed_entries") == [(2, 1)]
+    assert rows(db, "SELECT last_status, last_modified FROM ops.source_state") == [
+        ("not-modified", "Fri, 20 Jan 2017 13:32:00 GMT")]
+    assert rows(db, "SELECT count(*) FROM raw.documents WHERE encoding = 'utf-8'") == [(2,)]
+    assert run_checks(db) == {}
 
 
 def test_a_copy_arriving_on_a_later_night_is_a_duplicate_of_the_stored_article(seed_db, tmp_path):

@@ -35,9 +35,27 @@ def test_a_bad_value_is_a_one_line_config_error():
         Settings.from_env({"NEWSFLOW_RETRIES": "many"})
 
 
-def test_retry_delays_grow_from_the_setting():
-    assert retry_delays(Settings(retries=3, retry_delay_seconds=2.0)) == [2.0, 8.0, 32.0]
+def test_prefects_retry_of_a_source_comes_after_the_fetchers_own_backoff():
+    # the fetcher waits about 1, 2, 4 s between its tries; Prefect tries the source once more after 16 s
+    assert retry_delays(Settings(retries=3, retry_delay_seconds=1.0)) == [16.0]
     assert retry_delays(Settings(retries=0)) == []
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"NEWSFLOW_PER_HOST_LIMIT": "0"}, "NEWSFLOW_PER_HOST_LIMIT must be greater than 0"),
+    ({"NEWSFLOW_RETRIES": "-1"}, "NEWSFLOW_RETRIES must not be negative"),
+    ({"NEWSFLOW_NEAR_DUP_THRESHOLD": "1.5"}, "NEWSFLOW_NEAR_DUP_THRESHOLD must be in"),
+    ({"NEWSFLOW_RESPECT_ROBOTS": "no", "NEWSFLOW_READ_TIMEOUT": "0"}, "NEWSFLOW_READ_TIMEOUT must be greater"),
+])
+def test_values_that_cannot_work_are_refused(env, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+def test_user_agent_names_the_project_and_the_contact_url():
+    s = Settings.from_env({"NEWSFLOW_CONTACT_URL": "https://data.example.org/crawler"})
+    assert re.fullmatch(r"newsflow/\d+\.\d+\.\d+ \(\+https://data\.example\.org/crawler\)", s.user_agent)
+    assert Settings.from_env({"NEWSFLOW_RESPECT_ROBOTS": "false"}).respect_robots is False
 
 
 def test_readme_documents_every_setting_and_no_other():

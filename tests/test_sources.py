@@ -9,8 +9,8 @@ from tasks.errors import BadDocument, ConfigError, TransientSourceError
 from tasks.records import Source
 from tasks.settings import Settings
 from tasks.sources import (
-    HttpClient, LocalClient, SourceResult, load_sources, outcome, parse_feed, read_folder,
-    read_source, read_source_task, select_new,
+    LocalClient, SourceResult, SourceState, load_sources, outcome, read_folder, read_source,
+    read_source_task, select_new,
 )
 from tests.conftest import DATA, SEEDS
 from tests.httpserver import LocalServer
@@ -39,6 +39,8 @@ def test_seed_sources_file_lists_folder_and_feed_sources():
     ("other: 1", "no 'sources:' list"),
     ("sources:\n  - folder: x", "needs a 'name'"),
     ("sources:\n  - name: a\n    folder: x\n    feed: y", "exactly one of"),
+    ("sources:\n  - name: a\n    urls: [https://a.example/1, ftp://b.example/2]", "not an http.s. URL: ftp://b"),
+    ("sources:\n  - name: a\n    urls: missing.txt", "cannot read the URL list"),
     ("sources:\n  - name: a\n    folder: x\n  - name: a\n    folder: y", "repeated: a"),
 ])
 def test_bad_sources_files_give_one_line_errors(tmp_path, text, message):
@@ -125,69 +127,14 @@ def test_malformed_feed_is_recorded():
     assert [f.reason for f in result.failures] == ["malformed-feed"]
 
 
-def test_html_is_not_a_feed():
-    with pytest.raises(BadDocument, match="not an RSS/Atom/RDF feed|not a readable feed"):
-        parse_feed(HTML)
-
-
-def test_live_feed_fetches_linked_pages_from_local_server():
-    feed = (DATA / "sources" / "bbc_world_2017.xml").read_text(encoding="utf-8")
-    with LocalServer() as srv:
-        feed = feed.replace("http://www.bbc.co.uk", srv.base)
-        srv.route("/feed.xml", (200, {"Content-Type": "application/rss+xml"}, feed.encode()))
-        srv.route("/news/world-europe-38691103", (200, {"Content-Type": "text/html"}, HTML))
-        srv.route("/news/world-africa-38686144", (500, {}, b"oops"), (200, {}, HTML))
-        # the third entry's page is missing: a 404, recorded, not retried
-        src = Source("bbc", "feed", srv.base + "/feed.xml")
-        with pytest.raises(TransientSourceError, match="HTTP 500"):
-            read_source(src, NOW, Settings())
-        result = read_source(src, NOW, Settings())  # what a Prefect retry does
-    assert [d.locator for d in result.documents] == [
-        srv.base + "/news/world-europe-38691103", srv.base + "/news/world-africa-38686144",
-    ]
-    assert result.documents[0].title.startswith("Rigopiano avalanche")
-    assert result.documents[0].published == "2017-01-20T12:55:28+00:00"
-    assert [f.reason for f in result.failures] == ["http-404"]
-
-
-def test_http_client_sends_user_agent_and_caps_body():
-    with LocalServer() as srv:
-        big = srv.route("/big", (200, {}, b"x" * 5000))
-        settings = Settings(user_agent="newsflow-test/1 (+https://example.org/contact)", max_body_bytes=1000)
-        client = HttpClient(settings)
-        with pytest.raises(BadDocument, match="over 1000 bytes"):
-            client.fetch(big)
-        srv.route("/busy", (429, {"Retry-After": "1"}, b""))
-        with pytest.raises(TransientSourceError, match="429"):
-            client.fetch(srv.base + "/busy")
-        srv.route("/loop", (302, {"Location": "/loop"}, b""))
-        with pytest.raises(BadDocument, match="redirects"):
-            client.fetch(srv.base + "/loop")
-        client.close()
-    assert srv.headers["/big"]["User-Agent"] == "newsflow-test/1 (+https://example.org/contact)"
-
-
-def test_connection_refused_is_transient():
-    with LocalServer() as srv:
-        dead = srv.base + "/x"
-    with pytest.raises(TransientSourceError):
-        HttpClient(Settings(http_timeout=2)).fetch(dead)
-
-
-def test_local_client_errors(tmp_path):
-    with pytest.raises(BadDocument, match="no such file"):
-        LocalClient().fetch(str(tmp_path / "missing.txt"))
-    with pytest.raises(BadDocument) as e:
-        LocalClient().fetch(str(tmp_path))
-    assert e.value.reason == "unreadable"
-
-
 # ---------------------------------------------------------------- outcome / select_new / task
 
-def test_failed_source_becomes_a_failure_record():
+def test_failed_source_becomes_a_failure_record_and_counts_a_failed_night():
     src = Source("bbc", "feed", "https://example.invalid/feed")
-    res = outcome(src, TransientSourceError("ConnectError fetching https://example.invalid/feed"))
-    assert res.documents == () and res.failures[0].reason == "fetch-failed"
+    res = outcome(src, TransientSourceError("timed out fetching https://example.invalid/feed", "timeout"),
+                  SourceState("bbc", src.location, consecutive_failures=1), NOW)
+    assert res.documents == () and res.failures[0].reason == "timeout" and res.status == "failed"
+    assert res.state.consecutive_failures == 2 and res.state.last_status == "timeout"
 
 
 def test_select_new_skips_known_and_repeated_documents():

@@ -1,0 +1,15 @@
+-- Feed entries (and listed URLs) fetched tonight, one row per version: one parameter per column,
+-- each a list of that column's values. Rows whose key is already stored are left as they are.
+INSERT INTO raw.feed_entries (entry_id, source, entry_key, link_key, updated, version, raw_id, first_seen_at, run_id)
+SELECT * FROM (SELECT
+    unnest(?::VARCHAR[]) AS entry_id,
+    unnest(?::VARCHAR[]) AS source,
+    unnest(?::VARCHAR[]) AS entry_key,
+    unnest(?::VARCHAR[]) AS link_key,
+    unnest(?::VARCHAR[]) AS updated,
+    unnest(?::INTEGER[]) AS version,
+    unnest(?::VARCHAR[]) AS raw_id,
+    unnest(?::TIMESTAMPTZ[]) AS first_seen_at,
+    unnest(?::VARCHAR[]) AS run_id
+)
+ON CONFLICT DO NOTHING;
