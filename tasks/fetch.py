@@ -300,26 +300,43 @@ class _Inflater:
 # --------------------------------------------------------------------------- the fetcher
 
 
-_MALLOC_TUNED = False
+_LIBC: object = None
+TRIM_EVERY = 500  # responses between two malloc_trim calls
+
+
+def _libc() -> object:
+    """glibc, or False where there is none."""
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim  # noqa: B018 - glibc only
+        except (OSError, AttributeError):
+            _LIBC = False
+    return _LIBC
 
 
 def tune_malloc() -> None:
-    """Cap glibc's malloc arenas at 2 (as MALLOC_ARENA_MAX=2 would), once per process.
+    """Cap glibc's malloc arenas at 2 (as MALLOC_ARENA_MAX=2 would). A no-op without glibc.
 
-    With one arena per thread, the page bodies that 64 fetching threads allocate and free
-    fragment a dozen heaps: fetching 3,000 pages peaked at 348-376 MB RSS, against 138-152 MB with
-    2 arenas, at the same speed (Python's own peak was 32 MB). A no-op where there is no glibc.
+    With one arena per thread, the bodies that 64 fetching threads allocate and free fragment a
+    dozen heaps: 3,000 pages peaked at 348-376 MB RSS, against 138-152 MB with 2 arenas, at the
+    same speed (Python's own peak was 32 MB). See also release_memory().
     """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    try:
-        import ctypes
+    libc = _libc()
+    if libc:
+        libc.mallopt(-8, 2)  # M_ARENA_MAX
 
-        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
+
+def release_memory() -> None:
+    """Hand free heap pages back to the OS (glibc malloc_trim). Called every TRIM_EVERY responses:
+    without it the fetcher's RSS still grew with the pages fetched (145 MB after 3,000, 301 MB
+    after 10,000); with it, 109 MB after 10,000, at the same speed."""
+    libc = _libc()
+    if libc:
+        libc.malloc_trim(0)
 
 
 def interleave_by_host(urls: Sequence[str]) -> list[str]:
@@ -365,6 +382,7 @@ class Fetcher:
             if not rules[1]:
                 self._robots[entry.origin] = rules
         self.requests: list[RequestRecord] = []
+        self._responses = 0
 
     # -- public
 
@@ -373,6 +391,11 @@ class Fetcher:
         """GET `url`. BadDocument: permanent problem; TransientSourceError: retries ran out."""
         headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         final, status, hdrs, body, tries = self._fetch(url, headers, accept=accept, robots=False)
+        with self._lock:
+            self._responses += 1
+            trim = self._responses % TRIM_EVERY == 0
+        if trim:
+            release_memory()
         media, charset = _media_type(hdrs.get("content-type"))
         etag, last_modified = hdrs.get("etag") or etag, hdrs.get("last-modified") or last_modified
         if status == 304:

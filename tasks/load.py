@@ -130,7 +130,8 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
              a.title, list(a.authors), parse_timestamp(a.published), parse_date(a.published),
              a.published_source, a.language, a.site_name, a.text,
              fps[a.article_id].text_hash if a.article_id in fps else "",
-             len(a.text.split()), run)
+             len(a.text.split()), run, parse_timestamp(a.modified), a.section, list(a.tags), a.image_url,
+             json.dumps(dict(a.field_sources), sort_keys=True))
             for a in arts
         ],
         "insert_duplicates": [(d.article_id, d.duplicate_of, d.reason, d.score, run) for d in dups],

@@ -68,6 +68,12 @@ class Cleaned:
     canonical_url: str | None = None
     language: str | None = None
     site_name: str | None = None
+    modified: str | None = None  # ISO 8601 date or datetime of the last modification
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    image_url: str | None = None  # the lead image
+    # where each metadata field came from: (("title", "og"), ("published", "json-ld"), ...)
+    field_sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,10 +92,17 @@ class Article:
     language: str | None
     site_name: str | None
     text: str
+    modified: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    image_url: str | None = None
+    field_sources: tuple[tuple[str, str], ...] = ()  # (field, where it came from)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["authors"] = list(self.authors)
+        d["tags"] = list(self.tags)
+        d["field_sources"] = dict(self.field_sources)
         return d
 
 

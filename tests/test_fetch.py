@@ -645,3 +645,15 @@ def test_policy_from_settings():
     for bad in ("10.0.0.0/33", "10.0.0.300", "fe80::zz"):
         with pytest.raises(ConfigError, match="NEWSFLOW_ALLOW_HOSTS"):
             FetchPolicy.from_settings(Settings.from_env({}, allow_hosts=bad))
+
+
+def test_free_heap_is_handed_back_every_so_many_responses(srv, make, monkeypatch):
+    import tasks.fetch as fetch
+
+    calls = []
+    monkeypatch.setattr(fetch, "TRIM_EVERY", 2)
+    monkeypatch.setattr(fetch, "release_memory", lambda: calls.append(1))
+    f, _ = make()
+    for i in range(5):
+        f.get(srv.route(f"/p{i}", (200, HTML, b"<p>x</p>")))
+    assert len(calls) == 2

@@ -1,5 +1,7 @@
 """The warehouse: migrations recorded in a table, one-transaction loads, read-only queries."""
 
+from datetime import datetime, timezone
+
 import duckdb
 import pytest
 
@@ -8,7 +10,7 @@ from tasks.load import load_batch, parse_timestamp
 from tasks.warehouse import (
     WarehouseIndex, check_writable, known_raw_ids, migrations, query, run_checks, sql,
 )
-from tests.factories import make_batch
+from tests.factories import NOW, make_batch
 
 TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.article_bands",
           "marts.events", "ops.failures", "ops.runs"]
@@ -165,3 +167,31 @@ def test_a_file_locked_by_another_process_gives_a_one_line_error(tmp_path):
     finally:
         holder.communicate("")
     assert query(db, "SELECT count(*) FROM ops.runs")[1] == [(1,)]  # the refused load wrote nothing
+
+
+def test_article_metadata_and_live_source_rows_land_typed(tmp_path):
+    from dataclasses import replace
+
+    from tasks.fetch import RobotsEntry
+    from tasks.sources import EntryRecord, SourceState
+
+    batch, summary = make_batch()
+    first = replace(batch.articles[0], modified="2024-01-06T09:30:00+01:00", section="World",
+                    tags=("Iraq", "US"), image_url="https://ex.com/a.jpg",
+                    field_sources=(("title", "og"), ("published", "json-ld")))
+    doc = batch.documents[0]
+    entry = EntryRecord("e1", "seed", "urn:a", "https://ex.com/a", "2024-01-06T08:30:00+00:00", 2, doc.raw_id, NOW)
+    state = SourceState("seed", "https://ex.com/feed", etag='"v1"', last_fetch_at=NOW, last_status="ok")
+    robots = RobotsEntry("https://ex.com:443", 200, "User-agent: *\nDisallow:\n", NOW)
+    batch = replace(batch, articles=(first, *batch.articles[1:]), entries=(entry,), source_states=(state,),
+                    robots=(robots,))
+    db = tmp_path / "w.duckdb"
+    load_batch(db, batch, summary)
+    load_batch(db, batch, summary)  # again: nothing changes, nothing doubles
+    assert query(db, "SELECT modified_at, section, tags, image_url, field_sources->>'title' "
+                     "FROM staging.articles WHERE article_id = ?", [first.article_id])[1] == [
+        (datetime(2024, 1, 6, 8, 30, tzinfo=timezone.utc), "World", ["Iraq", "US"], "https://ex.com/a.jpg", "og")]
+    assert query(db, "SELECT entry_key, version FROM raw.feed_entries")[1] == [("urn:a", 2)]
+    assert query(db, "SELECT source, etag, consecutive_failures FROM ops.source_state")[1] == [("seed", '"v1"', 0)]
+    assert query(db, "SELECT origin, status FROM raw.robots")[1] == [("https://ex.com:443", 200)]
+    assert run_checks(db) == {}

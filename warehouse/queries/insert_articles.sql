@@ -1,6 +1,7 @@
 -- Cleaned articles: one parameter per column, each a list of that column's values (row i is
 -- element i of every list). Rows whose key is already stored are left as they are.
-INSERT INTO staging.articles (article_id, raw_id, source, url, canonical_url, url_key, title, authors, published_at, published_date, published_source, language, site_name, text, text_hash, word_count, run_id)
+INSERT INTO staging.articles (article_id, raw_id, source, url, canonical_url, url_key, title, authors, published_at, published_date, published_source, language, site_name, text, text_hash, word_count, run_id,
+                              modified_at, section, tags, image_url, field_sources)
 SELECT * FROM (SELECT
     unnest(?::VARCHAR[]) AS article_id,
     unnest(?::VARCHAR[]) AS raw_id,
@@ -18,6 +19,11 @@ SELECT * FROM (SELECT
     unnest(?::VARCHAR[]) AS text,
     unnest(?::VARCHAR[]) AS text_hash,
     unnest(?::INTEGER[]) AS word_count,
-    unnest(?::VARCHAR[]) AS run_id
+    unnest(?::VARCHAR[]) AS run_id,
+    unnest(?::TIMESTAMPTZ[]) AS modified_at,
+    unnest(?::VARCHAR[]) AS section,
+    unnest(?::VARCHAR[][]) AS tags,
+    unnest(?::VARCHAR[]) AS image_url,
+    unnest(?::JSON[]) AS field_sources
 )
 ON CONFLICT DO NOTHING;
