@@ -9,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help venv run test bench bench-pipeline bench-fetch clean-venv
+.PHONY: help venv run test bench bench-pipeline bench-fetch eval-clean clean-venv
 
 help:
 	@echo "make run    - create .venv (pinned) and run the nightly flow on seeds/ into warehouse/newsflow.duckdb"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench  - all benchmarks below (figures into bench/out/)"
 	@echo "make bench-pipeline - the pipeline end to end on ../shared/fixtures/pages"
 	@echo "make bench-fetch    - live fetching against a local 20-host server with 100 ms latency"
+	@echo "make eval-clean     - score the cleaner against trafilatura on ../shared/fixtures/pages (bench/out/)"
 
 venv: $(STAMP)
 
@@ -39,6 +40,16 @@ bench-pipeline: venv
 
 bench-fetch: venv
 	$(PY) bench/bench_fetch.py
+
+# trafilatura is a dev-only yardstick: requirements-eval.txt, installed into .venv on first use only.
+EVAL_STAMP := $(VENV)/.eval-installed
+
+eval-clean: venv $(EVAL_STAMP)
+	$(PY) bench/eval_clean.py
+
+$(EVAL_STAMP): requirements-eval.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-eval.txt
+	touch $(EVAL_STAMP)
 
 clean-venv:
 	rm -rf $(VENV)

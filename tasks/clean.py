@@ -5,18 +5,30 @@ Pure core first (``decode_body``, ``clean_html``, ``clean_text``, ``clean_docume
 
 HTML cleaning is a generic, readability-style main-content extractor (no per-site rules):
 
-1. hard drops: scripts, styles, navigation, header/footer, asides, forms' controls, captions,
+0. <script> elements (JSON-LD aside) are cut out of the markup in one linear scan before parsing,
+   so that no code can reach the text whatever the page's state (truncated, in a CDATA, ...);
+1. hard drops: styles, navigation, header/footer, asides, forms' controls, captions,
    hidden elements, and (first attempt) containers whose class/id says nav/comment/related/...;
 2. scoring: every paragraph-like block gives points (1 + commas + length) to its parent and,
-   decaying, to its ancestors; a container's score is scaled by (1 - link density);
-3. the best container plus its good siblings is the article; inside it, tables/lists/divs that
-   look like link lists, galleries or widgets are removed ("clean conditionally");
-4. the kept tree is flattened into paragraphs joined by "\\n\\n", and the same line-level
-   boilerplate filter as for plain text (captions, promo lines, agency credits) runs over them.
+   decaying, to its ancestors (a wrapper div around a single paragraph passes them on, like
+   readability's div-to-p); a container's score is scaled by (1 - link density);
+3. the best container plus its good siblings (paragraphs, and divs of plain text) is the article;
+   inside it, tables/lists/divs that look like link lists, galleries or widgets are removed
+   ("clean conditionally"); data tables (with <th> or <caption>) stay;
+4. the kept tree is flattened into paragraphs joined by "\\n\\n" (table cells joined by " | ",
+   blank lines in loosely marked-up text start paragraphs), and the same line-level boilerplate
+   filter as for plain text (captions, promo lines, cookie notices, bylines, time stamps, agency
+   credits) runs over them.
 
-All per-node statistics are computed bottom-up in one pass, so the work is linear in the size of
-the tree. The tree is never mutated: removals are recorded in a set of node ids, which lets the
-extractor retry with looser settings (like readability) without parsing the page again.
+Metadata (title, authors, dates, canonical URL, site, language, section, tags, lead image) is
+read from JSON-LD, OpenGraph and other metas, <time>, bylines and the URL; each field says where it
+came from in ``Cleaned.field_sources`` (see "HTML: metadata" below for the vocabulary).
+
+All per-node statistics are computed bottom-up in one pass, and every walk over the tree is
+iterative, so the work is linear in the size of the tree and deep nesting cannot overflow the
+stack. The tree is never mutated: removals are recorded in a set of node ids, which lets the
+extractor retry with looser settings (like readability) without parsing the page again. Each page's
+soup is decomposed when its cleaning ends; nothing is cached between pages.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ import re
 import warnings
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 from typing import Iterable, Iterator
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, XMLParsedAsHTMLWarning
@@ -184,6 +197,9 @@ def decode_body(body: bytes, kind: str, encoding: str | None = None) -> str:
             # legacy-encoded text is practically never valid UTF-8, and mislabelled pages are common.
             return _require_text(body.decode("utf-8"))
         except UnicodeDecodeError as e:
+            mixed = _decode_mixed(body, declared)
+            if mixed is not None:
+                return _require_text(mixed)
             if declared and declared != "utf-8":
                 return _require_text(body.decode(declared, errors="replace"))
             if declared:
@@ -195,6 +211,35 @@ def decode_body(body: bytes, kind: str, encoding: str | None = None) -> str:
         return _require_text(body.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise BadDocument("not-utf8", f"The text file is not valid UTF-8 ({_utf8_error(e)}).") from None
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_LEGACY_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _cp1252_fallback(e: UnicodeError) -> tuple[str, int]:
+    if not isinstance(e, UnicodeDecodeError):
+        raise e
+    return e.object[e.start : e.end].decode("cp1252", errors="replace"), e.end
+
+
+codecs.register_error("newsflow.cp1252", _cp1252_fallback)
+
+
+def _decode_mixed(body: bytes, declared: str | None) -> str | None:
+    """A page of UTF-8 with stray legacy (windows-1252) bytes pasted in: each part decoded as what it is.
+
+    Only when the page really holds UTF-8 text (valid multi-byte sequences) and, if it declares a
+    legacy charset, most of its non-ASCII bytes are UTF-8 ones; else None.
+    """
+    utf8_bytes = sum(len(m) for m in _UTF8_MULTIBYTE.findall(body))
+    if not utf8_bytes:
+        return None
+    if declared and declared != "utf-8":
+        high = len(_LEGACY_BYTE.findall(body))
+        if utf8_bytes < 0.5 * high:
+            return None
+    return body.decode("utf-8", errors="newsflow.cp1252")
 
 
 def _require_text(text: str) -> str:
@@ -236,6 +281,13 @@ _PROMO_ANY = re.compile(
     r"\b(?:(?:get|download) (?:the|our) .{0,40}\bapp|sign up for (?:our|the|free)\b.{0,60}\bnewsletter|"
     r"subscribe to (?:our|the) .{0,40}\b(?:newsletter|channel|podcast)|"
     r"(?:enable|turn on) javascript|cookies? (?:policy|settings|consent)|all rights reserved)\b",
+    re.I,
+)
+# A cookie or consent notice.
+_COOKIES = re.compile(
+    r"\b(?:we|this (?:site|website)|our (?:site|website|partners)) (?:use|uses|and our partners use) cookies\b|"
+    r"\b(?:accept|reject|manage|allow) (?:all |our |the use of )?cookies\b|\bcookie (?:policy|settings|preferences|notice|banner)\b|"
+    r"\bby (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:site|website)\b.{0,60}\b(?:cookies|agree)\b",
     re.I,
 )
 _LABEL_LINE = re.compile(
@@ -290,6 +342,27 @@ def _is_caption(line: str) -> bool:
     )
 
 
+_TIME_BITS = re.compile(
+    r"\b\d{1,2}[:.h]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?|\b\d{1,2}\s*[ap]\.?m\.?(?!\w)|"
+    r"\b(?:GMT|UTC|BST|CET|CEST|EST|EDT|CST|CDT|MST|MDT|PST|PDT|ET|PT|IST|JST|AEST|AEDT)\b|"
+    r"\b\d+\s*(?:mins?|minutes?|hrs?|hours?|days?|weeks?)\s+ago\b|"
+    r"\b(?:just now|updated|posted|published|last updated|first published|at|on|am|um)\b|[,|·•:\-–—()/]",
+    re.I,
+)
+
+
+def _is_timestamp(line: str) -> bool:
+    """A line that is only a date and/or time ("10:42 GMT", "Updated 5 Jan 2024, 3:10 pm")."""
+    if len(line) > 70 or not re.search(r"\d", line):
+        return False
+    s = line
+    for rx in (_D_MDY, _D_DMY, _D_YMD, _D_DMY_NUM, _D_CJK):
+        s = rx.sub(" ", s)
+    s = _TIME_BITS.sub(" ", s)
+    words = [w for w in s.lower().split() if w.strip(".") not in _WEEKDAYS and w.strip(".") not in _MONTHS]
+    return not words
+
+
 def _is_promo(line: str) -> bool:
     n = len(line.split())
     if line.startswith(("[", "(")) and line.endswith(("]", ")")):
@@ -298,7 +371,11 @@ def _is_promo(line: str) -> bool:
         return True
     if n <= 25 and _PROMO_ANY.search(line):
         return True
+    if n <= 80 and _COOKIES.search(line):
+        return True
     if n <= 12 and _BYLINE_LINE.match(line):
+        return True
+    if n <= 10 and _is_timestamp(line):  # a live blog's "10:42 GMT", a dateline "Jan 5, 2024 at 3:10 pm"
         return True
     if n <= 5 and line.endswith(("—", "–", " -", "|", "»", "›")):  # a section kicker: "Biz & IT —"
         return True
@@ -405,8 +482,8 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _COMMAS = re.compile(r"[,\u060C\uFE50\uFE10\uFE11\u2E41\u2E34\u2E32\uFF0C\u3001]")
 
 # Indices into the per-node statistics list.
-_CH, _CM, _LK, _NP, _NIMG, _NLI, _NIN, _NEMB, _HD, _ICH, _ICM, _BLK = range(12)
-_NSTATS = 12
+_CH, _CM, _LK, _NP, _NIMG, _NLI, _NIN, _NEMB, _HD, _ICH, _ICM, _BLK, _NTH = range(13)
+_NSTATS = 13
 
 
 def _class_id(tag: Tag) -> str:
@@ -451,9 +528,13 @@ def _is_hidden(tag: Tag) -> bool:
 class _Extractor:
     """One page's content extraction. Holds the soup only while cleaning it."""
 
-    def __init__(self, root: Tag, title: str | None):
+    def __init__(self, root: Tag, title: str | None, authors: Iterable[str] = ()):
         self.root = root
         self.title_key = _norm_key(title) if title else None
+        self.author_rx = [re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, a.split())) + r"(?!\w)", re.I)
+                          for a in authors if a and a.strip()]
+        self.byline: list[str] = []
+        self.image: str | None = None
 
     # -- pass 1: what to drop, and bottom-up statistics --------------------------------------
     def _walk(self, strip_unlikely: bool) -> tuple[list[Tag], set[int]]:
@@ -520,6 +601,11 @@ class _Extractor:
             if name in _SCORE_TAGS or (name == "div" and not st[_BLK]):
                 chars, commas = st[_CH], st[_CM]
                 first = node.parent
+                # A wrapper div around a single paragraph is the paragraph (readability's div-to-p).
+                inner = node
+                while (isinstance(first, Tag) and first.name == "div" and first is not self.root
+                       and _only_child(first, inner, stats)):
+                    inner, first = first, first.parent
             elif name == "div" and st[_ICH] >= 25:
                 # A div with block children and its own loose text: that text is a paragraph.
                 chars, commas = st[_ICH], st[_ICM]
@@ -627,6 +713,14 @@ class _Extractor:
             s = scores.get(id(sib))
             if s is not None and s + bonus >= threshold:
                 out.append(sib)
+            elif sib.name == "div" and not stats[id(sib)][_BLK]:
+                # A div holding a paragraph of text (no block children), without a widget's class.
+                st = stats[id(sib)]
+                n = st[_CH]
+                ci = _class_id(sib)
+                if n > 80 and st[_LK] / n < 0.25 and not (ci and (_UNLIKELY.search(ci) or _NEGATIVE.search(ci)
+                                                                  or _ALWAYS_JUNK.search(ci))):
+                    out.append(sib)
             elif sib.name == "p":
                 st = stats[id(sib)]
                 n = st[_CH]
@@ -680,7 +774,7 @@ class _Extractor:
             return False
         if protected:
             return False
-        if name == "table" and (node.find(["th", "caption"]) is not None or node.get("role") == "grid"):
+        if name == "table" and (st[_NTH] or node.get("role") == "grid"):
             return False  # a data table
         weight = _class_weight(node) if weight_classes else 0
         if weight + scores.get(id(node), 0.0) < 0:
@@ -720,7 +814,11 @@ class _Extractor:
 
         def flush() -> None:
             if buf:
-                s = " ".join("".join(buf).split())
+                s = "".join(buf)
+                if "\x1f" in s:  # a table row: its cells, " | " between them
+                    s = " | ".join(c for c in (" ".join(x.split()) for x in s.split("\x1f")) if c)
+                else:
+                    s = " ".join(s.split())
                 if s:
                     blocks.append(s)
                 buf.clear()
@@ -747,17 +845,26 @@ class _Extractor:
                         flush()
                         stack.append(None)
                     elif name in ("td", "th"):
-                        stack.append(" ")
+                        stack.append("\x1f")  # the end of a table cell
                     for child in reversed(item.contents):
                         stack.append(child)
                 elif isinstance(item, NavigableString) and not isinstance(item, _SKIP_STRINGS):
-                    buf.append(str(item))
+                    if "\n" in item and item.parent is not None and item.parent.name in _LOOSE_TEXT_PARENTS \
+                            and _BLANK_LINE.search(item):
+                        # Text with little markup: blank lines separate its paragraphs.
+                        pieces = _BLANK_LINE.split(str(item))
+                        for piece in pieces[:-1]:
+                            buf.append(piece)
+                            flush()
+                        buf.append(pieces[-1])
+                    else:
+                        buf.append(str(item))
             flush()
         return blocks
 
     def run(self) -> str:
-        best: list[str] = []
-        best_len = -1
+        """The article text; also sets ``byline`` (a "By ..." line at its top) and ``image`` (its first large image)."""
+        attempts: list[tuple[int, tuple[list[str], list[str], list[Tag], set[int], dict[int, list]]]] = []
         # readability's retries: strict first, then looser when the result is short.
         for strip_unlikely, weight_classes, conditional in (
             (True, True, True),
@@ -772,16 +879,62 @@ class _Extractor:
             content = self._siblings(top, scores, stats)
             if conditional:
                 self._clean_conditionally(content, stats, scores, dropped, weight_classes)
-            blocks = self._text(content, dropped, stats)
+            raw_blocks = self._text(content, dropped, stats)
             if self.title_key:
-                blocks = [b for b in blocks if _norm_key(b) != self.title_key]
-            blocks = _filter_blocks(blocks)
+                raw_blocks = [b for b in raw_blocks if _norm_key(b) != self.title_key]
+            if self.author_rx:  # the byline again, in the body: "Ann Lee - Jan 5, 2024 3:10 pm UTC"
+                raw_blocks = [b for b in raw_blocks if not _is_byline_block(b, self.author_rx)]
+            blocks = _filter_blocks(raw_blocks)
             n = sum(map(len, blocks))
+            attempts.append((n, (blocks, raw_blocks, content, dropped, stats)))
             if n >= 500:
-                return "\n\n".join(blocks)
-            if n > best_len:
-                best, best_len = blocks, n
-        return "\n\n".join(best)
+                break
+        # A short page: the strictest attempt that kept (nearly) as much as the loosest one, so that
+        # the looser passes' widgets do not come back for a handful of characters.
+        longest = max(n for n, _ in attempts)
+        best = next(a for n, a in attempts if n >= longest * _RETRY_KEEP)
+        blocks, raw_blocks, content, dropped, stats = best
+        self.byline = _byline_from_lines(raw_blocks[:4])
+        self.image = _img_src_in(content, dropped, stats)
+        return "\n\n".join(blocks)
+
+
+_RETRY_KEEP = 0.9
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
+_LOOSE_TEXT_PARENTS = frozenset("body html div pre td article section main blockquote center [document]".split())
+
+
+def _only_child(parent: Tag, child: Tag, stats: dict[int, list]) -> bool:
+    """Whether `child` is `parent`'s only kept element child and the parent has no loose text."""
+    n = 0
+    for c in parent.contents:
+        if isinstance(c, Tag):
+            if id(c) in stats:
+                n += 1
+                if c is not child or n > 1:
+                    return False
+        elif isinstance(c, NavigableString) and not isinstance(c, _SKIP_STRINGS) and c.strip():
+            return False
+    return n == 1
+
+
+def _is_byline_block(block: str, author_rx: list[re.Pattern]) -> bool:
+    """A short block that is only the known authors' names, "By", roles and a date or time."""
+    if len(block) > 200:
+        return False
+    rest, found = block, False
+    for rx in author_rx:
+        rest, n = rx.subn(" ", rest)
+        found = found or n > 0
+    if not found:
+        return False
+    words = [w for w in re.split(r"[\s,;|•·()\[\]\-–—]+", rest)
+             if w and w.lower().strip(".:") not in _BYLINE_FILLER and w.lower().strip(".:") not in _ROLE_WORDS]
+    return not words or _is_timestamp(" ".join(words))
+
+
+_BYLINE_FILLER = frozenset("by and und et y e von par por door written words with photos updated published posted "
+                           "on at".split())
 
 
 def _is_inside(node: Tag, container: Tag) -> bool:
@@ -803,6 +956,7 @@ def _node_stats(node: Tag, stats: dict[int, list], dropped: set[int]) -> list:
                 continue
             for i in range(_BLK):
                 st[i] += cs[i]
+            st[_NTH] += cs[_NTH]
             cname = child.name
             if cname in _BLOCK_TAGS:
                 if cname in _DIV_BLOCKS:
@@ -834,6 +988,8 @@ def _node_stats(node: Tag, stats: dict[int, list], dropped: set[int]) -> list:
         st[_HD] = st[_CH]
     elif name in ("embed", "object", "iframe", "video"):
         st[_NEMB] += 1
+    elif name in ("th", "caption"):
+        st[_NTH] += 1
     return st
 
 
@@ -866,49 +1022,163 @@ def _flat_text(markup: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # HTML: metadata
 # ---------------------------------------------------------------------------------------------
+#
+# Each field comes from the most reliable place that has it, and Cleaned.field_sources records
+# which place that was (``published_source`` keeps the same value for the publication date):
+#
+#   "json-ld"        schema.org JSON-LD of the article (NewsArticle, BlogPosting, ...)
+#   "og" / "twitter" OpenGraph og:* / Twitter twitter:* metas
+#   "meta"           other metas: article:*, author, pubdate, DC.*, parsely-*, sailthru.*, itemprop microdata
+#   "meta-keywords"  <meta name="keywords"> (tags, last resort)
+#   "link"           <link rel="canonical"> / <link rel="image_src">
+#   "h1" / "title"   the page's <h1> / <title>
+#   "time"           a <time> element (one marked pubdate or inside the article first)
+#   "rel-author"     rel="author" / itemprop="author" elements and links to author pages
+#   "byline"         an element whose class/id says byline or author
+#   "text"           a "By ..." line or a written date next to the headline
+#   "url"            the page URL (a /2024/01/05/ date; the canonical URL when the page names none)
+#   "html"           <html lang>
+#   "img"            the first large image of the article text
+#
+# clean_document adds "source" (feed entry, sidecar or JSONL record) and "fetch-time".
 
 _ARTICLE_TYPES = {
     "article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle", "webpage",
     "opinionnewsarticle", "backgroundnewsarticle", "report", "scholarlyarticle", "techarticle", "posting",
-    "socialmediaposting", "liveblogposting", "creativework",
+    "socialmediaposting", "liveblogposting", "creativework", "reviewnewsarticle", "askpublicnewsarticle",
 }
 _TITLE_SEP = re.compile(r"\s+(?:\||-|–|—|::|«|»|/|·)\s+")
-_MONTHS = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
-_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})(?:/|$|[^\d])")
+_MONTHS: dict[str, int] = {}
+for _i, _names in enumerate((
+    "jan january janvier januar enero gennaio janeiro jänner",
+    "feb february février fevrier februar febrero febbraio fevereiro",
+    "mar march mars märz maerz marzo março",
+    "apr april avril abril aprile",
+    "may mai mayo maggio maio",
+    "jun june juin juni junio giugno junho",
+    "jul july juillet juli julio luglio julho",
+    "aug august août aout agosto",
+    "sep sept september septembre septiembre settembre setembro",
+    "oct october octobre oktober octubre ottobre outubro",
+    "nov november novembre noviembre novembro",
+    "dec december décembre decembre dezember diciembre dicembre dezembro",
+), start=1):
+    for _n in _names.split():
+        _MONTHS[_n] = _i
+_WEEKDAYS = frozenset(
+    "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday sat saturday sun sunday".split()
+)
+# /2024/01/05/, /2024/jan/05/, /2024-01-05/, /20240105/
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2}|[a-z]{3})[/-](\d{1,2})(?:/|$|[^\d])", re.I)
+_URL_DATE_COMPACT = re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})(?:/|$|[^\d])")
 _DATE_META_KEYS = (
     "article:published_time", "og:article:published_time", "article.published", "datepublished",
-    "date", "dc.date", "dc.date.issued", "dcterms.created", "dcterms.date", "pubdate", "publishdate",
-    "publish-date", "publish_date", "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime",
-    "og:published_time", "published_time", "article_date_original", "originalpublicationdate",
+    "article:published", "published_time", "og:published_time", "pubdate", "publishdate", "publish-date",
+    "publish_date", "publication_date", "date", "dc.date", "dc.date.issued", "dc.date.created",
+    "dcterms.issued", "dcterms.created", "dcterms.date", "sailthru.date", "parsely-pub-date",
+    "cxenseparse:recs:publishtime", "article_date_original", "originalpublicationdate",
     "datecreated", "creation_date", "displaydate", "citation_publication_date", "citation_date",
+    "published_at", "published-date", "release_date", "created", "timestamp",
 )
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.I)
-_BY_PREFIX = re.compile(r"^\s*(?:by|written by|words by|von|par|por)\s*[:\-]?\s+", re.I)
+_MODIFIED_META_KEYS = (
+    "article:modified_time", "og:article:modified_time", "datemodified", "og:updated_time",
+    "article:modified", "modified_time", "last-modified", "lastmod", "dc.date.modified",
+    "dcterms.modified", "sailthru.lastmodified", "parsely-updated", "date.modified", "updated_time",
+    "modified", "revised",
+)
+_SECTION_META_KEYS = ("article:section", "og:article:section", "section", "parsely-section", "sailthru.section",
+                      "article.section", "dc.subject", "category", "articlesection")
+_TAG_META_KEYS = ("news_keywords", "parsely-tags", "sailthru.tags", "article.tags", "tags")
+_AUTHOR_META_KEYS = frozenset(("author", "article:author", "og:article:author", "dc.creator", "dc:creator", "dcterms.creator",
+                               "sailthru.author", "parsely-author", "byl", "author_name", "citation_author",
+                               "twitter:creator:name", "cxenseparse:author"))
+_AUTHOR_META_ORDER = ("article:author", "og:article:author", "parsely-author", "sailthru.author", "byl",
+                      "dc.creator", "dc:creator", "dcterms.creator", "author", "author_name", "citation_author",
+                      "twitter:creator:name", "cxenseparse:author")
+_TITLE_META_KEYS = ("dc.title", "dcterms.title", "parsely-title", "sailthru.title", "headline", "title")
+_IMAGE_META_KEYS = (("og:image:secure_url", "og"), ("og:image", "og"), ("og:image:url", "og"),
+                    ("twitter:image", "twitter"), ("twitter:image:src", "twitter"))
 
 
-def _iso_date(value: str | None) -> str | None:
+def _ymd(y: int, mo: int, d: int, time_part: str = "") -> str | None:
+    try:
+        day = date(y, mo, d)
+    except ValueError:
+        return None
+    return day.isoformat() if 1900 <= y <= 2100 else None
+
+
+_D_MDY = re.compile(r"(?<![\w])([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{2})(?!\d)")
+_D_DMY = re.compile(r"(?<![\w.])(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?((?:19|20)\d{2})(?!\d)")
+_D_YMD = re.compile(r"(?<![\d])((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
+_D_DMY_NUM = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2((?:19|20)\d{2})(?![\d])")
+_D_CJK = re.compile(r"((?:19|20)\d{2})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
+
+
+def _date_in_text(s: str) -> str | None:
+    """The first written date in `s` ("January 5, 2024", "5 Jan 2024", "2024-01-05", ...), as ISO."""
+    best: tuple[int, str] | None = None
+
+    def consider(pos: int, iso: str | None) -> None:
+        nonlocal best
+        if iso and (best is None or pos < best[0]):
+            best = (pos, iso)
+
+    for m in _D_MDY.finditer(s):
+        mo = _MONTHS.get(m.group(1).lower())
+        if mo:
+            consider(m.start(), _ymd(int(m.group(3)), mo, int(m.group(2))))
+            break
+    for m in _D_DMY.finditer(s):
+        mo = _MONTHS.get(m.group(2).lower())
+        if mo:
+            consider(m.start(), _ymd(int(m.group(3)), mo, int(m.group(1))))
+            break
+    for m in _D_YMD.finditer(s):
+        iso = _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if iso:
+            consider(m.start(), iso)
+            break
+    for m in _D_CJK.finditer(s):
+        iso = _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if iso:
+            consider(m.start(), iso)
+            break
+    for m in _D_DMY_NUM.finditer(s):
+        a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        # 05.01.2024 is day.month (European dots); 1/5/2024 only when unambiguous.
+        iso = _ymd(y, b, a) if a > 12 or m.group(2) == "." else _ymd(y, a, b) if b > 12 else None
+        if iso:
+            consider(m.start(), iso)
+            break
+    return best[1] if best else None
+
+
+_ISO_DT = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?",
+    re.I,
+)
+
+
+def _iso_date(value: object) -> str | None:
     """Normalise a date/datetime string to ISO 8601, or None when it cannot be read."""
     if not value or not isinstance(value, str):
         return None
     s = value.strip()
-    if not s:
+    if not s or len(s) > 200:
         return None
-    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?", s)
+    m = _ISO_DT.match(s)
     if m:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        try:
-            day = date(y, mo, d)
-        except ValueError:
-            return None
-        if not 1900 <= y <= 2100:
+        day = _ymd(y, mo, d)
+        if day is None:
             return None
         if m.group(4) is None:
-            return day.isoformat()
+            return day
         iso = f"{m.group(1)}-{m.group(2)}-{m.group(3)}T{m.group(4)}:{m.group(5)}:{m.group(6) or '00'}"
         tz = m.group(7)
         if tz:
-            if tz == "Z":
+            if tz.upper() in ("Z", "UTC", "GMT"):
                 tz = "+00:00"
             elif len(tz) == 3:
                 tz += ":00"
@@ -918,46 +1188,40 @@ def _iso_date(value: str | None) -> str | None:
         try:
             return datetime.fromisoformat(iso).isoformat()
         except ValueError:
-            return day.isoformat()
-    try:
-        dt = parsedate_to_datetime(s)
-        if dt is not None and 1900 <= dt.year <= 2100:
-            return dt.replace(microsecond=0).isoformat()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        pass
-    low = s.lower()
-    m = re.search(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", low)  # March 10, 2015
-    if m and m.group(1) in _MONTHS:
-        y, mo, d = int(m.group(3)), _MONTHS[m.group(1)], int(m.group(2))
-    else:
-        m = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})\b", low)  # 10 March 2015
-        if m and m.group(2) in _MONTHS:
-            y, mo, d = int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1))
-        else:
-            m = re.match(r"^(\d{4})/(\d{1,2})/(\d{1,2})\b", s) or re.match(r"^(\d{4})(\d{2})(\d{2})$", s)
-            if not m:
-                return None
-            y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    try:
-        day = date(y, mo, d)
-    except ValueError:
-        return None
-    return day.isoformat() if 1900 <= y <= 2100 else None
+            return day
+    if re.match(r"^\d{4}-\d{2}-\d{2}", s):
+        return None  # an impossible ISO date
+    if re.search(r"[a-z]{3}", s, re.I) and re.search(r"\d{1,2}:\d{2}", s):
+        try:
+            dt = parsedate_to_datetime(s)  # RFC 2822: "Tue, 05 Jan 2024 10:00:00 GMT"
+            if dt is not None and 1900 <= dt.year <= 2100:
+                return dt.replace(microsecond=0).isoformat()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
+    m = re.match(r"^((?:19|20)\d{2})(\d{2})(\d{2})$", s)
+    if m:
+        return _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return _date_in_text(s)
 
 
 def _date_from_url(url: str | None) -> str | None:
-    if not url:
+    if not url or not isinstance(url, str):
         return None
-    m = _URL_DATE.search(url)
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    except ValueError:
-        return None
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    for m in _URL_DATE.finditer(path):
+        mo = m.group(2)
+        month = _MONTHS.get(mo.lower()) if mo.isalpha() else int(mo)
+        if month:
+            d = _ymd(int(m.group(1)), month, int(m.group(3)))
+            if d:
+                return d
+    m = _URL_DATE_COMPACT.search(path)
+    if m:
+        return _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return None
 
 
-def _language(value: str | None) -> str | None:
+def _language(value: object) -> str | None:
     if not value or not isinstance(value, str):
         return None
     m = re.match(r"^\s*([A-Za-z]{2,3})(?:$|[-_\s,;])", value)
@@ -965,23 +1229,122 @@ def _language(value: str | None) -> str | None:
 
 
 def _looks_like_url(s: str) -> bool:
-    return bool(re.match(r"^(?:https?:)?//|^www\.", s.strip(), re.I)) or "/" in s.strip()
+    s = s.strip()
+    return bool(re.match(r"^(?:https?:)?//|^www\.", s, re.I)) or ("/" in s and " " not in s)
+
+
+# --- authors ------------------------------------------------------------------------------------
+
+_AUTHOR_SPLIT = re.compile(
+    r"\s*(?:,|;|&|\+|\b(?i:and|und|et|with|avec|mit|con)\b|\by\b|\be\b|\||\s/\s|•|·|\s[-–—]\s)\s*"
+)
+_BY_PREFIX = re.compile(
+    r"^\s*(?:(?:written|words|text|story|reporting|report|posted|published|compiled|interview)\s+)?"
+    r"(?:by|von|par|por|door)(?:\b\s*[:\-]?\s*|(?=[A-Z]))",
+    re.I,
+)
+_AUTHOR_NOISE = (
+    (re.compile(r"\S+@\S+\.\w+"), " "),  # e-mail addresses
+    (re.compile(r"https?://\S+|www\.\S+"), " "),  # URLs
+    (re.compile(r"(?<![\w])@\w{1,30}"), " "),  # Twitter handles
+    (re.compile(r"\b(?:follow(?:\s+(?:me|him|her|them|us))?(?:\s+on)?|twitter|e-?mail|facebook|instagram|"
+                r"linkedin|contact|updated|published|posted|last updated|modified)\b.*$", re.I | re.S), ""),
+    (re.compile(r"\b(?:edited|illustrations?|photos?|photographs?|photography|images?|video|graphics|"
+                r"produced|design(?:ed)?|translated|additional reporting)\s+by\b.*$", re.I | re.S), ""),
+    (re.compile(r"\s+in\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*"), ""),  # "in London", "in New York"
+    (re.compile(r"\d.*$", re.S), ""),  # dates and times glued to the byline
+)
+_ROLE_HEADS = frozenset(
+    "writer writers reporter reporters correspondent correspondents editor editors columnist contributor "
+    "contributors producer journalist photographer analyst critic intern freelancer staff stringer blogger "
+    "chief officer director manager coordinator strategist specialist".split()
+)
+_ROLE_WORDS = _ROLE_HEADS | frozenset(
+    "senior junior chief deputy managing associate assistant executive contributing political politics "
+    "foreign business sports sport games gaming science health tech technology news digital national "
+    "international special investigative economics economy culture arts entertainment fashion food travel "
+    "opinion markets legal white house washington bureau global europe royal media social video audio data "
+    "graphics visual weather staff local metro city state lead breaking world us uk features feature "
+    "education environment climate energy security defence defense diplomatic medical crime courts "
+    "property money finance financial wire guest regular freelance of the at for & and our".split()
+)
+_NAME_ENDS = frozenset("at for using via from on is was".split())
+_CREDENTIALS = frozenset("ma ms msc phd md rn mba bsc ba jd mph dr do llm mph frcp".split())
+_NAME_PARTICLES = frozenset("de da di del della der den van von la le du dos das bin ibn al el ter ten y e st.".split())
+_NOT_NAMES = frozenset(
+    "profile view posts articles comments comment share subscribe follow read more click login log sign menu "
+    "search home about contact privacy terms cookie cookies newsletter see "
+    "newsroom our none null undefined by http https www com facebook twitter published updated posted".split()
+)
+_NOT_A_NAME = frozenset("author authors admin administrator anonymous unknown guest user users team editorial "
+                        "staff all name".split())
+
+
+def _trim_role(words: list[str]) -> list[str]:
+    def low(w: str) -> str:
+        return w.lower().strip(".,:")
+
+    if words and low(words[-1]) in _ROLE_HEADS:  # "Ben Silverman Games Editor"
+        i = len(words) - 1
+        while i > 0 and low(words[i - 1]) in _ROLE_WORDS:
+            i -= 1
+        words = words[:i]
+    j = 0
+    while j < len(words) and low(words[j]) in _ROLE_WORDS:
+        j += 1
+    if 0 < j < len(words) and any(low(w) in _ROLE_HEADS for w in words[:j]):  # "Staff Writer Ann Lee"
+        words = words[j:]
+    for i, w in enumerate(words):  # "Ann Lee at Reuters", "Bo Chen for The Times"
+        if i >= 2 and w in _NAME_ENDS:
+            words = words[:i]
+            break
+    while words and (low(words[-1]) in _CREDENTIALS or low(words[-1]) in _WEEKDAYS or low(words[-1]) in _MONTHS):
+        words = words[:-1]
+    return words
+
+
+def _name_ok(name: str) -> bool:
+    words = name.split()
+    if not 1 <= len(words) <= 5 or len(name) > 50:
+        return False
+    if re.search(r"[\d:?!()\[\]{}<>=/\\#*%$€£©®™_]", name) or name[:1] in "\"“”'‘’«»" or name[-1:] in "\"“”«»":
+        return False
+    lows = [w.lower().strip(".,'’") for w in words]
+    if any(w in _NOT_NAMES for w in lows) or all(w in _ROLE_WORDS or w in _CREDENTIALS or w in _NOT_A_NAME for w in lows):
+        return False
+    cased = [w for w, lw in zip(words, lows) if lw not in _NAME_PARTICLES and w[:1].isalpha() and
+             (w[:1].isupper() or w[:1].islower())]
+    if cased:
+        upper = sum(1 for w in cased if w[:1].isupper())
+        if upper / len(cased) < 0.5:
+            return False
+    return True
 
 
 def _split_authors(value: str) -> list[str]:
+    """Person names from an author string: "By Ann Lee and Bo Chen, Staff Writers" -> [Ann Lee, Bo Chen]."""
+    if not isinstance(value, str):
+        return []
     value = " ".join(value.split())
-    if not value or _looks_like_url(value):
+    if not value or len(value) > 300 or _looks_like_url(value):
         return []
     value = _BY_PREFIX.sub("", value)
+    for rx, repl in _AUTHOR_NOISE:
+        value = rx.sub(repl, value)
+    # "(avec X et Y)" is a list of names; "(R.J.)" or "(Reuters)" is dropped.
+    value = re.sub(r"\(([^()]*)\)", lambda m: ", " + m.group(1) + "," if len(m.group(1).split()) > 1 else " ", value)
+    m = re.match(r"^([A-Z][\w'’-]+),\s*([A-Z][\w'’-]+(?:\s+[A-Z]\.)?)$", value.strip())
+    if m and not value.isupper():  # "Gillman, Steve": family name first
+        value = f"{m.group(2)} {m.group(1)}"
     out = []
     for part in _AUTHOR_SPLIT.split(value):
-        part = _BY_PREFIX.sub("", part).strip(" .:-–—|")
+        part = _BY_PREFIX.sub("", part).strip(" .,:;-–—|•·*()[]")
         if not part or "@" in part or _looks_like_url(part):
             continue
-        words = part.split()
-        if len(words) > 6 or len(part) > 60 or re.search(r"\d", part):
-            continue
-        out.append(part)
+        words = _trim_role(part.split())
+        name = " ".join(words).strip(" ,.")
+        if name and _name_ok(name):
+            out.append(name)
     return out
 
 
@@ -989,56 +1352,135 @@ def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
     seen = set()
     out = []
     for x in items:
-        k = x.lower()
+        k = " ".join(x.casefold().split())
         if k not in seen:
             seen.add(k)
             out.append(x)
     return tuple(out)
 
 
-_BYLINE_CLASS = re.compile(r"byline|author", re.I)
+def _final_authors(names: list[str]) -> tuple[str, ...]:
+    names = list(_dedupe(names))
+    # An agency or outlet ("CNN", "AFP") beside people's names is a credit, not an author.
+    if any(len(n.split()) > 1 for n in names):
+        names = [n for n in names if len(n.split()) > 1]
+    return tuple(names[:10])
 
 
-def _scan(soup: BeautifulSoup) -> dict[str, list[Tag]]:
-    """One pass over the tree collecting the elements metadata comes from (find_all is slow)."""
-    found: dict[str, list[Tag]] = {k: [] for k in ("meta", "ld", "time", "link", "h1", "author", "byline")}
-    for el in soup.descendants:
-        if not isinstance(el, Tag):
-            continue
+# --- one pass over the tree ----------------------------------------------------------------------
+
+_BYLINE_CLASS = re.compile(r"byline|author(?!ity)|writer|contributor", re.I)
+_NOT_BYLINE_CLASS = re.compile(r"bio|about|avatar|photo|image|img|thumb|headshot|more-by|other", re.I)
+_DATE_CLASS = re.compile(r"date|time|publish|posted|dateline", re.I)
+_MODIFIED_CLASS = re.compile(r"updat|modif|revis", re.I)
+_SIDE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:comment|related|recommend|sidebar|most-?read|most-?popular|popular|outbrain|taboola|trending|"
+    r"teaser|promo|newsletter|footer|more-from|more-stories|read-next|up-next|carousel)", re.I,
+)
+_AUTHOR_HREF = re.compile(r"/(?:authors?|by|byline|people|person|profiles?|staff|writers?|journalists?|editors?|"
+                          r"contributors?|reporters?|columnists?|team)/[^/?#]+/?(?:[?#]|$)", re.I)
+_ARTICLE_MARK = re.compile(r"articlebody|article-body|article__body|story-body|entry-content|post-content", re.I)
+
+
+class _Scan:
+    """What metadata is read from, collected in one pass over the tree (find_all is slow)."""
+
+    def __init__(self) -> None:
+        self.metas: list[tuple[str, str]] = []  # (lower-cased key, content), in page order
+        self.ld: list[Tag] = []
+        self.links: list[Tag] = []
+        self.title: Tag | None = None
+        self.base: str | None = None
+        self.h1: list[tuple[Tag, bool, int]] = []  # (h1, in a side box, position in the page)
+        self.times: list[tuple[Tag, bool, bool]] = []  # (time, in the article, in a side box)
+        self.rel_authors: list[Tag] = []  # rel="author", itemprop="author"
+        self.author_links: list[tuple[Tag, bool]] = []  # links to author pages, (a, in the article)
+        self.bylines: list[Tag] = []
+        self.date_els: list[tuple[Tag, bool, int]] = []  # elements whose class says date: (el, modified?, position)
+        self.itemprop_dates: list[tuple[str, str]] = []  # ("datepublished" | "datemodified", value)
+
+
+def _scan(soup: BeautifulSoup) -> _Scan:
+    f = _Scan()
+    stack: list[tuple[Tag, bool, bool, bool]] = [(soup, False, False, False)]
+    pos = 0
+    while stack:
+        el, in_article, in_side, in_box = stack.pop()
+        pos += 1
         name = el.name
         attrs = el.attrs
         if name == "meta":
-            found["meta"].append(el)
-        elif name == "script":
-            typ = attrs.get("type")
-            if isinstance(typ, str) and "ld+json" in typ.lower():
-                found["ld"].append(el)
-        elif name == "time":
-            if len(found["time"]) < 20 and isinstance(attrs.get("datetime"), str):
-                found["time"].append(el)
-        elif name == "link":
-            found["link"].append(el)
-        elif name == "h1":
-            found["h1"].append(el)
-        if not attrs:
+            key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or attrs.get("http-equiv")
+            content = attrs.get("content")
+            if content is None:
+                content = attrs.get("value")
+            if isinstance(key, str) and isinstance(content, str) and content.strip():
+                for k in key.lower().split():
+                    f.metas.append((k, content.strip()))
             continue
-        rel = attrs.get("rel")
-        if (name == "a" and rel and "author" in rel) or attrs.get("itemprop") == "author":
-            found["author"].append(el)
-        cls = attrs.get("class")
-        if cls and len(found["byline"]) < 10:
-            cls = " ".join(cls) if isinstance(cls, list) else str(cls)
-            if _BYLINE_CLASS.search(cls):
-                found["byline"].append(el)
-    return found
+        if name == "script":
+            typ = attrs.get("type")
+            if isinstance(typ, str) and "ld+json" in typ.lower() and len(f.ld) < 20:
+                f.ld.append(el)
+            continue
+        if name in ("style", "noscript", "template", "svg", "iframe", "textarea", "select"):
+            continue
+        if name == "link":
+            f.links.append(el)
+            continue
+        if name == "title":
+            if f.title is None:
+                f.title = el
+            continue
+        if name == "base":
+            href = attrs.get("href")
+            if f.base is None and isinstance(href, str) and href.strip():
+                f.base = href.strip()
+            continue
+        if name == "h1" and len(f.h1) < 10:
+            f.h1.append((el, in_side, pos))
+        elif name == "time" and len(f.times) < 50:
+            f.times.append((el, in_article, in_side))
+        ci = _class_id(el) if attrs else ""
+        if attrs and not in_box:
+            rel = attrs.get("rel")
+            rel = rel.lower().split() if isinstance(rel, str) else [r.lower() for r in rel] if isinstance(rel, list) else []
+            itemprop = attrs.get("itemprop")
+            itemprop = itemprop.lower() if isinstance(itemprop, str) else ""
+            if len(f.rel_authors) < 20 and ("author" in rel or "author" in itemprop.split() or "creator" in itemprop.split()):
+                f.rel_authors.append(el)
+            elif in_side:
+                pass
+            elif (len(f.author_links) < 20 and name == "a" and isinstance(attrs.get("href"), str)
+                  and _AUTHOR_HREF.search(attrs["href"])):
+                f.author_links.append((el, in_article))
+            if in_side:
+                pass
+            elif itemprop in ("datepublished", "datemodified", "datecreated"):
+                v = attrs.get("content") or attrs.get("datetime") or el.get_text(" ")
+                if isinstance(v, str) and len(f.itemprop_dates) < 20:
+                    f.itemprop_dates.append(("datemodified" if itemprop == "datemodified" else "datepublished", v))
+            if ci and not in_side and name not in ("html", "body", "article", "main", "a", "img", "time"):
+                if len(f.bylines) < 20 and _BYLINE_CLASS.search(ci) and not _NOT_BYLINE_CLASS.search(ci):
+                    f.bylines.append(el)
+                if len(f.date_els) < 20 and _DATE_CLASS.search(ci) and not re.search(r"update[sd]?-?(?:list|feed)", ci, re.I):
+                    f.date_els.append((el, bool(_MODIFIED_CLASS.search(ci)), pos))
+        child_article = in_article or name in ("article", "main") or (
+            bool(attrs) and (attrs.get("role") == "main" or attrs.get("itemprop") == "articleBody"
+                             or bool(ci and _ARTICLE_MARK.search(ci))))
+        child_box = in_box or (bool(ci) and name not in ("html", "body", "main") and bool(_SIDE_CLASS.search(ci)))
+        child_side = child_box or in_side or (name in ("aside", "nav", "footer") and not in_article)
+        for child in reversed(el.contents):
+            if isinstance(child, Tag):
+                stack.append((child, child_article, child_side, child_box))
+    return f
 
 
 _LD_WRAPPERS = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$|^\s*<!--|-->\s*$")
 
 
-def _jsonld_objects(scripts: list[Tag]) -> Iterator[dict]:
-    for script in scripts:
-        raw = script.string or script.get_text()
+def _jsonld_objects(scripts: list[str]) -> Iterator[dict]:
+    for raw in scripts:
         if not raw or len(raw) > 2_000_000:
             continue
         raw = _LD_WRAPPERS.sub("", raw).strip().rstrip(";")
@@ -1065,44 +1507,170 @@ def _jsonld_objects(scripts: list[Tag]) -> Iterator[dict]:
 def _ld_type(obj: dict) -> set[str]:
     t = obj.get("@type")
     if isinstance(t, str):
-        return {t.lower()}
+        return {t.lower().rsplit("/", 1)[-1]}
     if isinstance(t, list):
-        return {x.lower() for x in t if isinstance(x, str)}
+        return {x.lower().rsplit("/", 1)[-1] for x in t if isinstance(x, str)}
     return set()
 
 
-def _ld_names(value: object) -> list[str]:
-    out: list[str] = []
+def _ld_people(value: object) -> tuple[list[str], list[str]]:
+    """(people's names, organisations' names) of a JSON-LD author value."""
+    people: list[str] = []
+    orgs: list[str] = []
     items = value if isinstance(value, list) else [value]
     for it in items[:20]:
         if isinstance(it, str):
-            out.extend(_split_authors(it))
+            people.extend(_split_authors(it))
         elif isinstance(it, dict):
             name = it.get("name")
+            if isinstance(name, list):
+                name = " and ".join(x for x in name if isinstance(x, str))
+            if not isinstance(name, str) and isinstance(it.get("givenName"), str):
+                name = f"{it['givenName']} {it.get('familyName') or ''}"
             if isinstance(name, str):
-                out.extend(_split_authors(name))
-            elif isinstance(name, list):
-                out.extend(n for x in name if isinstance(x, str) for n in _split_authors(x))
-    return out
+                is_org = bool(_ld_type(it) & {"organization", "newsmediaorganization", "corporation"})
+                if is_org:
+                    n = " ".join(name.split())
+                    if n and len(n) <= 80:
+                        orgs.append(n)
+                else:
+                    people.extend(_split_authors(name))
+    return people, orgs
 
 
-def _strip_site_suffix(title: str, site_name: str | None) -> str:
-    """Drop a " | Site" style suffix: the site name when known, else a short last segment after " | "."""
+def _ld_text_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [x.strip() for x in re.split(r"[,;|]", value) if x.strip()]
+    if isinstance(value, list):
+        return [x.strip() for x in value if isinstance(x, str) and x.strip()]
+    return []
+
+
+def _ld_image(value: object) -> str | None:
+    for _ in range(5):
+        if isinstance(value, list):
+            value = value[0] if value else None
+        elif isinstance(value, dict):
+            value = value.get("url") or value.get("contentUrl") or value.get("@id")
+        else:
+            break
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+class _LD:
+    """The fields of the page's JSON-LD article objects (the first object that has each one wins)."""
+
+    def __init__(self, scripts: list[str]):
+        self.headline = self.name = self.published = self.modified = self.site = None
+        self.section = self.image = self.lang = None
+        self.people: list[str] = []
+        self.orgs: list[str] = []
+        self.keywords: list[str] = []
+        for obj in _jsonld_objects(scripts):
+            types = _ld_type(obj)
+            if not (types & _ARTICLE_TYPES or any(t.endswith("article") for t in types)):
+                continue
+            h = obj.get("headline")
+            if self.headline is None and isinstance(h, str) and h.strip():
+                self.headline = " ".join(html_lib.unescape(h).split())
+            if self.published is None:
+                self.published = _iso_date(obj.get("datePublished")) or _iso_date(obj.get("dateCreated"))
+            if self.modified is None:
+                self.modified = _iso_date(obj.get("dateModified"))
+            if not self.people and obj.get("author"):
+                people, orgs = _ld_people(obj.get("author"))
+                self.people = people
+                self.orgs = self.orgs or orgs
+            if not self.people and not self.orgs and obj.get("creator"):
+                self.people, self.orgs = _ld_people(obj.get("creator"))
+            pub = obj.get("publisher")
+            if self.site is None and isinstance(pub, dict) and isinstance(pub.get("name"), str) and pub["name"].strip():
+                self.site = " ".join(pub["name"].split())
+            if self.section is None:
+                sec = _ld_text_list(obj.get("articleSection"))
+                self.section = sec[0] if sec else None
+            if not self.keywords:
+                self.keywords = _ld_text_list(obj.get("keywords"))
+            if self.image is None:
+                self.image = _ld_image(obj.get("image")) or _ld_image(obj.get("thumbnailUrl"))
+            if self.lang is None and isinstance(obj.get("inLanguage"), str):
+                self.lang = obj["inLanguage"]
+
+
+# --- titles -----------------------------------------------------------------------------------------
+
+_SUFFIX_SEPS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " • ", " / ", " : ", " _ ", " ｜ ")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _compact(s: str) -> str:
+    return re.sub(r"[\W_]+", "", s.casefold())
+
+
+def _domain_label(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlsplit(url).hostname if "//" in url else None
+    if not host:
+        return None
+    parts = [p for p in host.lower().split(".") if p not in ("www", "m", "amp", "mobile", "edition")]
+    if len(parts) >= 3 and parts[-2] in ("co", "com", "org", "net", "ac", "gov", "ne", "or"):
+        parts = parts[:-2]
+    elif len(parts) >= 2:
+        parts = parts[:-1]
+    return parts[-1] if parts and len(parts[-1]) >= 3 else None
+
+
+def _is_site(segment: str, sites: list[str], label: str | None) -> bool:
+    c = _compact(segment)
+    if not c:
+        return False
+    if any(c == _compact(s) for s in sites if s):
+        return True
+    if not label or len(c) > 30:
+        return False
+    if c.startswith(label):  # "Example", "Example News", "LWN.net" for example.com / lwn.net
+        rest = c[len(label):]
+        return len(rest) <= 10 and not any(ch.isdigit() for ch in rest)
+    return len(c) >= 4 and label.startswith(c)
+
+
+def _strip_site_suffix(title: str, sites: list[str], label: str | None = None) -> str:
+    """Drop " | Site" suffixes (and "Site: " prefixes) naming the site; then a short " | Section" tail."""
     title = " ".join(title.split())
-    if site_name:
-        for sep in (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · "):
-            if title.endswith(sep + site_name):
-                return title[: -len(sep + site_name)].strip()
-            if title.startswith(site_name + sep):
-                return title[len(site_name + sep) :].strip()
+    for _ in range(3):
+        changed = False
+        for sep in _SUFFIX_SEPS:
+            head, s, tail = title.rpartition(sep)
+            if s and head.strip() and _is_site(tail, sites, label) and len(head) >= 8:
+                title, changed = head.strip(), True
+                break
+        if not changed:
+            for sep in _SUFFIX_SEPS + (": ",):
+                lead, s2, rest = title.partition(sep)
+                if s2 and rest.strip() and _is_site(lead, sites, label) and len(rest) >= 8:
+                    title, changed = rest.strip(), True
+                    break
+        if not changed:  # "Title-Site", "Title：Site" (no spaces, common in CJK titles)
+            m = re.match(r"^(.*\S)\s*[_|｜\-–—:：]\s*([^_|｜\-–—:：]{1,30})$", title)
+            if m and len(m.group(1)) >= 8 and (
+                _is_site(m.group(2), sites, label)
+                or (_CJK.search(m.group(1)) and _CJK.search(m.group(2)) and len(m.group(2)) <= 14
+                    and len(m.group(1)) >= 2 * len(m.group(2)))):
+                title, changed = m.group(1).strip(), True
+        if not changed:
+            break
     head, sep, tail = title.rpartition(" | ")
     if sep and len(tail.split()) <= 3 and len(head.split()) >= 3:
         return head.strip()
+    head, sep, tail = title.partition(" | ")
+    if sep and len(head.split()) <= 2 and len(tail.split()) >= 4:  # "Opinion | Title"
+        return tail.strip()
     return title
 
 
-def _title_from_title_tag(title: str, site_name: str | None) -> str:
-    title = _strip_site_suffix(title, site_name)
+def _title_from_title_tag(title: str, sites: list[str], label: str | None) -> str:
+    title = _strip_site_suffix(title, sites, label)
     parts = _TITLE_SEP.split(title)
     if len(parts) > 1:
         first = parts[0].strip()
@@ -1114,137 +1682,526 @@ def _title_from_title_tag(title: str, site_name: str | None) -> str:
     return title
 
 
-def _metadata(soup: BeautifulSoup, url: str | None) -> dict:
-    found = _scan(soup)
-    metas: dict[str, str] = {}
-    meta_authors: list[str] = []
-    for m in found["meta"]:
-        key = m.get("property") or m.get("name") or m.get("itemprop") or m.get("http-equiv")
-        content = m.get("content")
-        if not isinstance(key, str) or not isinstance(content, str) or not content.strip():
-            continue
-        for k in key.lower().split():
-            metas.setdefault(k, content.strip())
-            if k in ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl"):
-                meta_authors.append(content.strip())
+def _clean_title(t: object) -> str | None:
+    if not isinstance(t, str):
+        return None
+    t = " ".join(html_lib.unescape(t).split()) if "&" in t else " ".join(t.split())
+    return t if t and len(t) <= 500 else None
 
-    site_name = metas.get("og:site_name")
-    title = None
-    ld_headline = ld_published = ld_site = None
-    ld_authors: list[str] = []
-    for obj in _jsonld_objects(found["ld"]):
-        types = _ld_type(obj)
-        is_article = bool(types & _ARTICLE_TYPES) or any(t.endswith("article") for t in types)
-        if not is_article:
-            continue
-        if ld_headline is None and isinstance(obj.get("headline"), str) and obj["headline"].strip():
-            ld_headline = " ".join(obj["headline"].split())
-        if ld_published is None:
-            ld_published = _iso_date(obj.get("datePublished")) or _iso_date(obj.get("dateCreated"))
-        if not ld_authors and obj.get("author"):
-            ld_authors = _ld_names(obj.get("author"))
-        if ld_site is None and isinstance(obj.get("publisher"), dict):
-            n = obj["publisher"].get("name")
-            ld_site = n.strip() if isinstance(n, str) and n.strip() else None
-    site_name = site_name or ld_site
 
-    og_title = metas.get("og:title") or metas.get("twitter:title")
-    if og_title:
-        title = _strip_site_suffix(og_title, site_name)
-    elif ld_headline:
-        title = ld_headline
-    else:
-        # The page's single <h1>, when the <title> agrees with it (else it may be a logo or a
-        # section name); then the <title> without its " | Site" suffix; then any single <h1>.
-        h1 = None
-        if len(found["h1"]) == 1:
-            h1 = " ".join(found["h1"][0].get_text(" ").split()) or None
-        tag_title = None
-        if soup.title is not None:
-            tag_title = " ".join(soup.title.get_text(" ").split()) or None
-        if h1 and (not tag_title or _norm_key(h1) in _norm_key(tag_title)):
-            title = h1
-        elif tag_title:
-            title = _title_from_title_tag(tag_title, site_name)
+def _choose_title(cands: list[tuple[str, str]], h1s: list[str], tag_title: str | None,
+                  sites: list[str], label: str | None) -> tuple[str | None, str | None]:
+    """The title, preferring one that two places agree on: og:title / JSON-LD headline / <h1>."""
+    strong = [(_strip_site_suffix(t, sites, label), src) for t, src in cands]
+    strong = [(t, src) for t, src in strong if t]
+    h1_keys = {_norm_key(h) for h in h1s if h}
+    h1_keys.discard("")
+    for t, src in strong:  # a meta title the page's headline confirms
+        if _norm_key(t) in h1_keys:
+            return t, src
+    for i, (t, src) in enumerate(strong):  # two meta titles that agree
+        k = _norm_key(t)
+        if any(_norm_key(u) == k for u, _ in strong[i + 1:]):
+            return t, src
+    if strong:
+        return strong[0]
+    tag = _title_from_title_tag(tag_title, sites, label) if tag_title else None
+    if tag_title:
+        tag_key, main_key = _norm_key(tag_title), _norm_key(tag or "")
+        for h in h1s:
+            # The <h1> that the <title> starts with or is (a logo <h1> matches only the title's site part).
+            k = _norm_key(h) if h else ""
+            long_enough = len(k.split()) >= 2 or (len(k) >= 6 and bool(_CJK.search(k)))
+            if k and (k == main_key or (tag_key.startswith(k) and long_enough) or (main_key and main_key in k)):
+                return h, "h1"
+    if tag:
+        return tag, "title"
+    if h1s and h1s[0]:
+        return h1s[0], "h1"
+    return None, None
+
+
+# --- images and URLs -----------------------------------------------------------------------------
+
+_SMALL_IMG = re.compile(r"logo|icon|sprite|avatar|pixel|spacer|blank|badge|button|1x1|gravatar|emoji|"
+                        r"placeholder|loading|lazy[-_]?load|transparent|tracking|headshot|author", re.I)
+
+
+def _abs_url(value: object, base: str | None) -> str | None:
+    if not isinstance(value, str):
+        return None
+    v = value.strip().replace("&amp;", "&")  # a CMS that escaped the URL twice
+    if not v or v.startswith(("data:", "javascript:", "about:", "blob:")) or len(v) > 2000 or any(c.isspace() for c in v):
+        return None
+    if base:
+        try:
+            v = urljoin(base, v)
+        except ValueError:
+            return None
+    elif v.startswith("//"):
+        v = "https:" + v
+    return v if re.match(r"^https?://[^/\s]", v, re.I) else None  # only absolute http(s) URLs
+
+
+def _int_attr(v: object) -> int | None:
+    if isinstance(v, str):
+        m = re.match(r"^\s*(\d{1,5})(?:px)?\s*$", v)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _img_src(img: Tag) -> str | None:
+    for attr in ("src", "data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src"):
+        v = img.get(attr)
+        if isinstance(v, str) and v.strip() and not v.strip().startswith("data:"):
+            return v.strip()
+    srcset = img.get("srcset") or img.get("data-srcset")
+    if isinstance(srcset, str) and srcset.strip():
+        first = srcset.strip().split(",")[0].strip().split(" ")[0]
+        if first and not first.startswith("data:"):
+            return first
+    return None
+
+
+def _img_src_in(content: list[Tag], dropped: set[int], stats: dict[int, list]) -> str | None:
+    """The first large image in the article text (no logos, icons or tracking pixels)."""
+    budget = 5000
+    for top in content:
+        stack = [top]
+        while stack and budget:
+            budget -= 1
+            el = stack.pop()
+            if id(el) in dropped:
+                continue
+            if el.name == "img":
+                src = _img_src(el)
+                if not src or _SMALL_IMG.search(src) or _SMALL_IMG.search(_class_id(el)):
+                    continue
+                w, h = _int_attr(el.get("width")), _int_attr(el.get("height"))
+                if (w is not None and w < 200) or (h is not None and h < 120):
+                    continue
+                return src
+            for child in reversed(el.contents):
+                if isinstance(child, Tag) and child.name not in _DROP_TAGS:
+                    stack.append(child)
+    return None
+
+
+# --- near the headline --------------------------------------------------------------------------------
+
+
+def _lines_after(el: Tag, max_chars: int = 600, max_lines: int = 12) -> list[str]:
+    """The text lines that follow `el` in the page (a few hundred characters), split at blocks."""
+    lines: list[str] = []
+    buf: list[str] = []
+    total = 0
+    end = el.next_sibling  # skip the element's own text
+    node = el
+    while end is None and isinstance(node.parent, Tag):
+        node = node.parent
+        end = node.next_sibling
+    steps = 0
+    cur = end
+    while cur is not None and steps < 3000 and total < max_chars and len(lines) < max_lines:
+        steps += 1
+        if isinstance(cur, Tag):
+            if cur.name in _BLOCK_TAGS or cur.name == "time":
+                s = " ".join("".join(buf).split())
+                if s:
+                    lines.append(s)
+                buf = []
+            if cur.name in ("script", "style", "noscript", "template", "svg", "button", "select", "figcaption"):
+                cur = _next_after(cur)  # skip its subtree
+                continue
+        elif isinstance(cur, NavigableString) and not isinstance(cur, _SKIP_STRINGS):
+            buf.append(str(cur))
+            total += len(cur)
+        cur = cur.next_element
+    s = " ".join("".join(buf).split())
+    if s:
+        lines.append(s)
+    return lines
+
+
+def _next_after(el: Tag) -> object:
+    node = el
+    while node is not None:
+        if node.next_sibling is not None:
+            return node.next_sibling
+        node = node.parent
+    return None
+
+
+_BYLINE_TEXT = re.compile(r"^(?:(?i:written|words|story|reporting|text)\s+)?(?i:by|von|par|por|door)(?:\s*:?\s+|(?=[A-Z]))(\S.{1,150})$")
+
+
+def _byline_from_lines(lines: list[str]) -> list[str]:
+    for line in lines[:8]:
+        m = _BYLINE_TEXT.match(line)
+        if m and len(line.split()) <= 20:
+            names = _split_authors(line)
+            if names:
+                return names
+    return []
+
+
+def _names_of_group(els: list[Tag]) -> list[str]:
+    """Names from author elements: the first one and those next to it (not the related stories' authors)."""
+    if not els:
+        return []
+    first = els[0]
+    group = first.parent.parent if first.parent is not None and first.parent.parent is not None else first.parent
+    names: list[str] = []
+    for el in els:
+        if el is not first and group is not None and not _is_inside(el, group):
+            continue
+        if el.name == "meta":
+            txt = el.get("content")
+        elif el.name == "link":
+            continue
         else:
-            title = h1
-
-    # Authors
-    authors: list[str] = ld_authors
-    if not authors:
-        for a in meta_authors:
-            authors.extend(_split_authors(a))
-    if not authors:
-        for el in found["author"][:5]:
-            if el.name == "a":
-                txt = el.get_text(" ")
+            name_el = el.find(attrs={"itemprop": "name"}) if el.name != "a" else None
+            if name_el is not None:
+                txt = name_el.get("content") if name_el.name == "meta" else name_el.get_text(" ")
             else:
-                name = el.find(attrs={"itemprop": "name"})
-                src = name if name is not None else el
-                txt = src.get("content") if src.name == "meta" else src.get_text(" ")
-            if isinstance(txt, str) and len(txt) < 120:
-                authors.extend(_split_authors(txt))
-    if not authors:
-        for el in found["byline"]:
-            txt = " ".join(el.get_text(" ").split())
-            if 0 < len(txt) < 100:
-                authors.extend(_split_authors(txt))
-                if authors:
-                    break
+                txt = el.get_text(" ")
+        if isinstance(txt, str) and len(txt) < 150:
+            names.extend(_split_authors(txt))
+    return names
 
-    # Published date
-    published, source = ld_published, "json-ld" if ld_published else None
+
+# --- the metadata of one page ----------------------------------------------------------------------
+
+
+def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = ()) -> dict:
+    """The page's metadata fields, plus "_src" (field -> where it came from) and "_base" (for URLs)."""
+    f = _scan(soup)
+    metas: dict[str, str] = {}
+    meta_authors: list[tuple[str, str]] = []
+    meta_tags: list[str] = []
+    for k, v in f.metas:
+        metas.setdefault(k, v)
+        if k in _AUTHOR_META_KEYS:
+            meta_authors.append((k, v))
+        elif k in ("article:tag", "og:article:tag"):
+            meta_tags.append(v)
+    ld = _LD(list(ld_scripts) + [t.string or t.get_text() for t in f.ld])
+    src: dict[str, str] = {}
+    out: dict = {}
+
+    # Canonical URL and the base that relative URLs resolve against.
+    base = url
+    if f.base:
+        base = _abs_url(f.base, url) or base
+    canonical, csrc = None, None
+    for link in f.links:
+        rel = link.get("rel") or []
+        if isinstance(rel, str):
+            rel = rel.split()
+        if "canonical" in [r.lower() for r in rel]:
+            canonical = _abs_url(link.get("href"), base)
+            if canonical:
+                csrc = "link"
+                break
+    if not canonical and metas.get("og:url"):
+        canonical, csrc = _abs_url(metas["og:url"], base), "og"
+    if canonical and url and "//" in canonical and urlsplit(canonical).path in ("", "/") \
+            and urlsplit(url).path not in ("", "/"):
+        canonical = None  # a canonical that points at the home page is a template bug
+    if not canonical and url:
+        canonical, csrc = url, "url"
+    out["canonical_url"] = canonical
+    if canonical:
+        src["canonical_url"] = csrc
+    base = base or canonical
+
+    # Site name.
+    site, ssrc = metas.get("og:site_name"), "og"
+    if not site and ld.site:
+        site, ssrc = ld.site, "json-ld"
+    if not site:
+        for k in ("application-name", "apple-mobile-web-app-title", "al:ios:app_name"):
+            if metas.get(k):
+                site, ssrc = metas[k], "meta"
+                break
+    site = " ".join(site.split()) if site else None
+    out["site_name"] = site
+    if site:
+        src["site_name"] = ssrc
+
+    # Title.
+    label = _domain_label(url) or _domain_label(canonical)
+    sites = [s for s in (site, ld.site, metas.get("application-name"),
+                         (metas.get("twitter:site") or "").lstrip("@")) if s]
+    cands: list[tuple[str, str]] = []
+    for value, where in ((metas.get("og:title"), "og"), (ld.headline, "json-ld"),
+                         (metas.get("twitter:title"), "twitter"),
+                         (next((metas[k] for k in _TITLE_META_KEYS if metas.get(k)), None), "meta")):
+        t = _clean_title(value)
+        if t:
+            cands.append((t, where))
+    h1_els = [el for el, side, _ in f.h1 if not side][:5] or [el for el, _, _ in f.h1][:1]
+    h1_pos = {id(el): p for el, _, p in f.h1}
+    h1s = [" ".join(el.get_text(" ").split()).rstrip(" ¶§#🔗") for el in h1_els]
+    tag_title = _clean_title(f.title.get_text(" ")) if f.title is not None else None
+    title, tsrc = _choose_title(cands, h1s, tag_title, sites, label)
+    out["title"] = title
+    if title:
+        src["title"] = tsrc
+    # The headline element, for the byline and date written next to it.
+    headline_el = None
+    if h1_els:
+        key = _norm_key(title) if title else None
+        headline_el = next((el for el, h in zip(h1_els, h1s) if key and _norm_key(h) == key), h1_els[0])
+    near: list[str] | None = None
+
+    def near_lines() -> list[str]:
+        nonlocal near
+        if near is None:
+            near = _lines_after(headline_el) if headline_el is not None else []
+        return near
+
+    # Authors: the first place that names people; an outlet's own name only when nothing else does.
+    outlets = sites + ld.orgs
+
+    def people(names: list[str]) -> list[str]:
+        return [n for n in names if not _is_site(n, outlets, label)]
+
+    def from_metas() -> list[str]:
+        ranked = sorted(meta_authors, key=lambda kv: _AUTHOR_META_ORDER.index(kv[0]) if kv[0] in _AUTHOR_META_ORDER else 99)
+        first: list[str] = []
+        for _, v in ranked:
+            names = _split_authors(v)
+            if people(names):
+                return names
+            first = first or names
+        return first
+
+    def from_bylines() -> list[str]:
+        for el in f.bylines:
+            txt = " ".join(el.get_text(" ").split())
+            if 0 < len(txt) < 150:
+                names = _split_authors(txt)
+                if people(names):
+                    return names
+        return []
+
+    def from_links() -> list[str]:
+        # Links to author pages count inside the article, or when the headline's byline shows them.
+        near_text = " ".join(near_lines())
+        links = [a for a, in_article in f.author_links
+                 if in_article or (a.get_text(" ").strip() and " ".join(a.get_text(" ").split()) in near_text)]
+        return _names_of_group(links)
+
+    authors: list[str] = []
+    asrc = None
+    fallback: tuple[list[str], str] | None = None
+    for where, get in (("json-ld", lambda: ld.people), ("meta", from_metas),
+                       ("rel-author", lambda: _names_of_group(f.rel_authors)), ("byline", from_bylines),
+                       ("rel-author", from_links), ("text", lambda: _byline_from_lines(near_lines()))):
+        names = get()
+        if not names:
+            continue
+        if people(names):
+            authors, asrc = people(names), where
+            break
+        if fallback is None:
+            fallback = (names, where)
+    if not authors and fallback:
+        authors, asrc = fallback
+    if not authors and ld.orgs:
+        authors, asrc = ld.orgs[:3], "json-ld"
+    out["authors"] = _final_authors(authors)
+    if out["authors"]:
+        src["authors"] = asrc
+
+    # Publication and modification dates.
+    published, psrc = ld.published, "json-ld"
     if not published:
         for k in _DATE_META_KEYS:
             d = _iso_date(metas.get(k))
             if d:
-                published, source = d, "meta"
+                published, psrc = d, "meta"
                 break
     if not published:
-        ranked = sorted(
-            found["time"],
-            key=lambda t: 0 if (t.get("pubdate") is not None or t.get("itemprop") == "datePublished"
-                                or re.search(r"publish|posted|date", _class_id(t), re.I)) else 1,
-        )
-        for t in ranked:
-            d = _iso_date(t["datetime"])
+        for k, v in f.itemprop_dates:
+            d = _iso_date(v) if k == "datepublished" else None
             if d:
-                published, source = d, "time"
+                published, psrc = d, "meta"
                 break
-    canonical = None
-    for link in found["link"]:
-        rel = link.get("rel") or []
-        if isinstance(rel, str):
-            rel = rel.split()
-        href = link.get("href")
-        if "canonical" in [r.lower() for r in rel] and isinstance(href, str) and href.strip():
-            canonical = href.strip()
-            break
-    canonical = canonical or metas.get("og:url") or url
+    times = [(t, art, side) for t, art, side in f.times if not side] or f.times
+
+    def time_rank(item: tuple[Tag, bool, bool]) -> int:
+        t, art, _ = item
+        ci = _class_id(t)
+        if t.get("pubdate") is not None or t.get("itemprop") == "datePublished" or re.search(r"publish|posted", ci, re.I):
+            return 0
+        if _MODIFIED_CLASS.search(ci) or t.get("itemprop") == "dateModified":
+            return 3
+        return 1 if art else 2
+
+    def time_value(t: Tag) -> str | None:
+        v = t.get("datetime")
+        if isinstance(v, str) and v.strip():
+            return _iso_date(v)
+        return _iso_date(" ".join(t.get_text(" ").split())[:100])
+
     if not published:
-        d = _date_from_url(canonical) or _date_from_url(url)
+        for t, _, _ in sorted(times, key=time_rank):
+            if time_rank((t, False, False)) == 3:
+                continue
+            d = time_value(t)
+            if d:
+                published, psrc = d, "time"
+                break
+    if not published:
+        d = _date_from_url(url) or _date_from_url(canonical)
         if d:
-            published, source = d, "url"
+            published, psrc = d, "url"
+    # A date written next to the headline: in an element whose class says date (after the headline
+    # first: one above it is often the site header's "today"), else in the lines below the headline.
+    after = h1_pos.get(id(headline_el), 0) if headline_el is not None else 0
+    date_els = [x for x in f.date_els if x[2] > after] + [x for x in f.date_els if x[2] <= after]
+    if not published:
+        for el, modified, _ in date_els:
+            if modified:
+                continue
+            d = None
+            for attr in ("datetime", "content", "title", "data-date", "data-published", "data-timestamp", "data-time"):
+                v = el.get(attr)
+                if isinstance(v, str) and _ISO_DT.match(v.strip()):
+                    d = _iso_date(v)
+                    if d:
+                        break
+            txt = None if d else " ".join(el.get_text(" ").split())[:200]
+            d = d or (_date_in_text(txt) if txt else None)
+            if d:
+                published, psrc = d, "text"
+                break
+    if not published:
+        for line in near_lines()[:8]:
+            if len(line) > 300:
+                break  # the article text has begun
+            if re.search(r"\b(?:updated|modified)\b", line, re.I) and not re.search(r"\b(?:published|posted)\b", line, re.I):
+                continue
+            d = _date_in_text(line)
+            if d:
+                published, psrc = d, "text"
+                break
+    out["published"] = published
+    out["published_source"] = psrc if published else None
+    if published:
+        src["published"] = psrc
 
-    lang = None
+    modified, msrc = ld.modified, "json-ld"
+    if not modified:
+        for k in _MODIFIED_META_KEYS:
+            d = _iso_date(metas.get(k))
+            if d:
+                modified, msrc = d, "meta"
+                break
+    if not modified:
+        for k, v in f.itemprop_dates:
+            d = _iso_date(v) if k == "datemodified" else None
+            if d:
+                modified, msrc = d, "meta"
+                break
+    if not modified:
+        for t, _, _ in times:
+            if time_rank((t, False, False)) == 3:
+                d = time_value(t)
+                if d:
+                    modified, msrc = d, "time"
+                    break
+    out["modified"] = modified
+    if modified:
+        src["modified"] = msrc
+
+    # Language.
+    lang, lsrc = None, None
     if soup.html is not None:
-        lang = _language(soup.html.get("lang") or soup.html.get("xml:lang"))
-    lang = lang or _language(metas.get("og:locale")) or _language(metas.get("content-language")) \
-        or _language(metas.get("language")) or _language(metas.get("dc.language"))
+        lang, lsrc = _language(soup.html.get("lang") or soup.html.get("xml:lang")), "html"
+    for value, where in ((metas.get("content-language"), "meta"), (metas.get("og:locale"), "og"),
+                         (ld.lang, "json-ld"), (metas.get("language"), "meta"), (metas.get("dc.language"), "meta")):
+        if lang:
+            break
+        lang, lsrc = _language(value), where
+    out["language"] = lang
+    if lang:
+        src["language"] = lsrc
 
-    return {
-        "title": title or None,
-        "authors": _dedupe(authors),
-        "published": published,
-        "published_source": source,
-        "canonical_url": canonical,
-        "language": lang,
-        "site_name": site_name,
-    }
+    # Section and tags.
+    section, secsrc = None, None
+    for value, where in [(metas.get(k), "meta") for k in _SECTION_META_KEYS[:2]] + [(ld.section, "json-ld")] + \
+            [(metas.get(k), "meta") for k in _SECTION_META_KEYS[2:]]:
+        if isinstance(value, str) and value.strip() and not _looks_like_url(value) and len(value) <= 100:
+            section, secsrc = value, where
+            break
+    section = " ".join(section.split())[:100] if section else None
+    out["section"] = section or None
+    if section:
+        src["section"] = secsrc
+    tags, tagsrc = [], None
+    if meta_tags:
+        tags, tagsrc = [t for v in meta_tags for t in _ld_text_list(v)], "meta"
+    if not tags and ld.keywords:
+        tags, tagsrc = ld.keywords, "json-ld"
+    if not tags:
+        for k in _TAG_META_KEYS:
+            if metas.get(k):
+                tags, tagsrc = _ld_text_list(metas[k]), "meta"
+                break
+    if not tags and metas.get("keywords"):
+        tags, tagsrc = _ld_text_list(metas["keywords"]), "meta-keywords"
+    tags = [" ".join(t.split()) for t in tags if 0 < len(t.strip()) <= 60]
+    out["tags"] = _dedupe(tags)[:30]
+    if out["tags"]:
+        src["tags"] = tagsrc
+
+    # Lead image (the article's own first large image is looked for after extraction).
+    image, isrc = None, None
+    for k, where in _IMAGE_META_KEYS:
+        image = _abs_url(metas.get(k), base)
+        if image:
+            isrc = where
+            break
+    if not image and ld.image:
+        image, isrc = _abs_url(ld.image, base), "json-ld"
+    if not image:
+        for link in f.links:
+            rel = link.get("rel") or []
+            rel = rel.split() if isinstance(rel, str) else rel
+            if "image_src" in [r.lower() for r in rel]:
+                image = _abs_url(link.get("href"), base)
+                if image:
+                    isrc = "link"
+                    break
+    if not image and metas.get("image"):
+        image, isrc = _abs_url(metas["image"], base), "meta"
+    out["image_url"] = image
+    if image:
+        src["image_url"] = isrc
+    out["_base"] = base
+    out["_src"] = src
+    return out
+
+
+_FIELD_ORDER = ("title", "authors", "published", "modified", "canonical_url", "site_name", "language",
+                "section", "tags", "image_url")
+
+
+def _field_sources(src: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((k, src[k]) for k in _FIELD_ORDER if src.get(k))
 
 
 def clean_html(html: str, url: str | None = None) -> Cleaned:
     """The article's own text and metadata from an HTML page. Never raises on malformed input."""
+    if not isinstance(html, str):
+        html = str(html)
+    if _SURROGATE.search(html):  # lone surrogates cannot be encoded for lxml
+        html = _SURROGATE.sub("\ufffd", html)
+    html, ld_scripts = _drop_scripts(html)
     try:
         with warnings.catch_warnings():
             # Feeds' XHTML and one-line fragments are fine to parse as HTML; bs4 would warn about them.
@@ -1252,21 +2209,108 @@ def clean_html(html: str, url: str | None = None) -> Cleaned:
             warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
             soup = BeautifulSoup(html, "lxml", multi_valued_attributes=None)
     except RecursionError:
-        return Cleaned(text=_flat_text(html), canonical_url=url, published=_date_from_url(url),
-                       published_source="url" if _date_from_url(url) else None)
+        return _flat_cleaned(html, url)
     try:
         try:
-            meta = _metadata(soup, url)
+            meta = _metadata(soup, url, ld_scripts)
         except RecursionError:
-            meta = {"canonical_url": url}
+            meta = {"canonical_url": url, "_src": {"canonical_url": "url"} if url else {}}
+        src = meta.pop("_src")
+        base = meta.pop("_base", url)
         try:
             root = soup.body if soup.body is not None else soup
-            text = _Extractor(root, meta.get("title")).run()
+            ex = _Extractor(root, meta.get("title"), meta.get("authors") or ())
+            text = ex.run()
+            if not meta.get("authors") and ex.byline:
+                meta["authors"] = _final_authors(ex.byline)
+                src["authors"] = "text"
+            if not meta.get("image_url") and ex.image:
+                image = _abs_url(ex.image, base)
+                if image:
+                    meta["image_url"] = image
+                    src["image_url"] = "img"
         except RecursionError:
             text = _flat_text(html)
     finally:
         soup.decompose()
-    return Cleaned(text=text, **meta)
+    return Cleaned(text=text, field_sources=_field_sources(src), **meta)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SCRIPT_OR_COMMENT = re.compile(r"<!--|<script\b", re.I)
+_SCRIPT_END = re.compile(r"</script\s*>", re.I)
+_LD_OPEN = re.compile(r"<script\b[^>]*ld\+json", re.I)
+
+
+_SCRIPT_OPEN = re.compile(r"<script\b", re.I)
+
+
+def _scrub_comment(comment: str) -> str:
+    """A comment without the scripts written in it (a comment inside raw text, such as <xmp>, is shown)."""
+    if not _SCRIPT_OPEN.search(comment):
+        return comment
+    pieces: list[str] = []
+    p = 0
+    while True:
+        m = _SCRIPT_OPEN.search(comment, p)
+        if m is None:
+            break
+        e = _SCRIPT_END.search(comment, m.end())
+        if e is None:  # no script ends after this one: neutralise the rest's openings
+            pieces.append(comment[p : m.start()])
+            pieces.append(_SCRIPT_OPEN.sub("<_script", comment[m.start() :]))
+            p = len(comment)
+            break
+        pieces.append(comment[p : m.start()])
+        p = e.end()
+    pieces.append(comment[p:])
+    return "".join(pieces)
+
+
+def _drop_scripts(markup: str) -> tuple[str, list[str]]:
+    """The markup without its <script> elements, and the JSON-LD scripts' contents, in one linear scan.
+
+    Wherever a script sits (in a comment-like CDATA section, an <xmp>, a <title>, or cut off at the end
+    of a truncated page), its code can then never reach the text. Comments are handled on their own,
+    so a "<script>" written inside one does not swallow the page up to a later script's end.
+    """
+    ld: list[str] = []
+    if "<script" not in markup and "<SCRIPT" not in markup and not re.search(r"<script", markup, re.I):
+        return markup, ld
+    out: list[str] = []
+    pos = 0
+    n = len(markup)
+    while pos < n:
+        m = _SCRIPT_OR_COMMENT.search(markup, pos)
+        if m is None:
+            break
+        if m.group(0) == "<!--":
+            end = markup.find("-->", m.end())
+            end = n if end < 0 else end + 3
+            out.append(markup[pos : m.start()])
+            out.append(_scrub_comment(markup[m.start() : end]))
+            pos = end
+            continue
+        end = _SCRIPT_END.search(markup, m.end())
+        stop = end.end() if end else n
+        if len(ld) < 20 and _LD_OPEN.match(markup, m.start(), min(stop, m.start() + 300)):
+            open_end = markup.find(">", m.end())
+            if 0 <= open_end < (end.start() if end else n):
+                ld.append(markup[open_end + 1 : end.start() if end else n])
+        out.append(markup[pos : m.start()])
+        out.append(" ")
+        pos = stop
+    out.append(markup[pos:])
+    return "".join(out), ld
+
+
+def _flat_cleaned(html: str, url: str | None) -> Cleaned:
+    d = _date_from_url(url)
+    src = {"canonical_url": "url"} if url else {}
+    if d:
+        src["published"] = "url"
+    return Cleaned(text=_flat_text(html), canonical_url=url, published=d, published_source="url" if d else None,
+                   field_sources=_field_sources(src))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1278,32 +2322,92 @@ def _word_chars(text: str) -> int:
     return sum(len(w) for w in re.findall(r"\w+", text))
 
 
+_SCRIPT_BODY = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
+_FRAME = re.compile(r"<i?frame\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
+_REFRESH = re.compile(r"<meta\b[^>]*http-equiv\s*=\s*[\"']?refresh[^>]*>", re.I)
+_REFRESH_URL = re.compile(r"url\s*=\s*[\"']?([^\"'\s>]+)", re.I)
+_APP_ROOT = re.compile(r"<(?:div|main|body)\b[^>]*\bid\s*=\s*[\"']?(?:root|app|__next|__nuxt|main-app|svelte|ember\w*)\b", re.I)
+_NEEDS_JS = re.compile(r"(?:enable|turn on|requires?|need)\s+(?:to\s+enable\s+)?javascript|javascript (?:is )?(?:required|disabled)", re.I)
+
+
+def _why_no_text(markup: str) -> str:
+    """What an HTML page without article text is instead: a JavaScript shell, a frameset, a redirect."""
+    head = markup[:200_000]
+    if re.search(r"<frameset\b", head, re.I):
+        frames = _FRAME.findall(head)[:3]
+        where = f" ({', '.join(frames)})" if frames else ""
+        return f"it is a frameset: its content is in other documents{where}, not in this page"
+    refresh = _REFRESH.search(head)
+    if refresh:
+        m = _REFRESH_URL.search(refresh.group(0))
+        if m:
+            return f"it only redirects (meta refresh) to {m.group(1)[:200]}"
+    script_chars = 0
+    scripts = 0
+    for m in _SCRIPT_BODY.finditer(markup):
+        scripts += 1
+        script_chars += len(m.group(1))
+    scripts = max(scripts, len(re.findall(r"<script\b", markup[:2_000_000], re.I)))
+    if scripts and (_APP_ROOT.search(head) or _NEEDS_JS.search(head) or script_chars > 0.5 * len(markup)):
+        size = f", {script_chars / 1024:.0f} KB of inline script" if script_chars >= 1024 else ""
+        return (f"it looks like a JavaScript application shell ({scripts} script{'s' if scripts != 1 else ''}{size}): "
+                "its text is rendered in the browser, and the HTML itself holds none")
+    return ""
+
+
 def clean_document(raw: RawDocument) -> Article:
-    """Decode and clean one raw document into an Article, or raise BadDocument."""
+    """Decode and clean one raw document into an Article, or raise BadDocument.
+
+    Metadata the page does not give comes from the source (feed entry, sidecar, JSONL record),
+    recorded as "source" in ``field_sources``.
+    """
     text = decode_body(raw.body, raw.kind, raw.encoding)
     cleaned = clean_html(text, raw.url) if raw.kind == "html" else clean_text(text)
     n = _word_chars(cleaned.text)
     if n < MIN_TEXT_CHARS:
         what = "no article text" if n == 0 else f"only {n} characters of article text"
-        raise BadDocument("no-text", f"The document has {what} after cleaning (need at least {MIN_TEXT_CHARS}).")
+        why = _why_no_text(text) if raw.kind == "html" else ""
+        why = f": {why}" if why else ""
+        raise BadDocument("no-text", f"The document has {what} after cleaning (need at least {MIN_TEXT_CHARS}){why}.")
+    src = dict(cleaned.field_sources)
     published, published_source = cleaned.published, cleaned.published_source
     # The page's own date wins; the feed/sidecar date beats nothing and beats a date guessed from the URL.
     if raw.published and (not published or (published_source == "url" and not raw.published_is_fetch_time)):
         published = _iso_date(raw.published) or raw.published
         published_source = "fetch-time" if raw.published_is_fetch_time else "source"
+    if published:
+        src["published"] = published_source or "source"
+    else:
+        src.pop("published", None)
+    title, authors, modified = cleaned.title, cleaned.authors, cleaned.modified
+    if not title and raw.title:
+        title, src["title"] = raw.title, "source"
+    if not authors and raw.authors:
+        authors, src["authors"] = tuple(raw.authors), "source"
+    if not modified and raw.entry_updated:
+        modified = _iso_date(raw.entry_updated) or raw.entry_updated
+        src["modified"] = "source"
+    canonical = cleaned.canonical_url
+    if not canonical and raw.url:
+        canonical, src["canonical_url"] = raw.url, "source"
     return Article(
         article_id=raw.raw_id,
         raw_id=raw.raw_id,
         source=raw.source,
         url=raw.url,
-        canonical_url=cleaned.canonical_url or raw.url,
-        title=cleaned.title or raw.title,
-        authors=cleaned.authors or raw.authors,
+        canonical_url=canonical,
+        title=title,
+        authors=authors,
         published=published,
-        published_source=published_source,
+        published_source=published_source if published else None,
         language=cleaned.language,
         site_name=cleaned.site_name,
         text=cleaned.text,
+        modified=modified,
+        section=cleaned.section,
+        tags=cleaned.tags,
+        image_url=cleaned.image_url,
+        field_sources=_field_sources(src),
     )
 
 

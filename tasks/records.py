@@ -64,7 +64,7 @@ class Cleaned:
     title: str | None = None
     authors: tuple[str, ...] = ()
     published: str | None = None  # ISO 8601 date or datetime
-    published_source: str | None = None  # e.g. "json-ld", "meta", "time", "sidecar", "feed"
+    published_source: str | None = None  # json-ld, meta, time, url, text, source, fetch-time (see clean.py)
     canonical_url: str | None = None
     language: str | None = None
     site_name: str | None = None

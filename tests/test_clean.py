@@ -231,7 +231,8 @@ def test_herald_sun_page():
     assert c.title == "Angry media won’t buckle over new surveillance laws"
     # readability's expected byline (JOE HILDEBRAND) is another column's; the page's author meta says:
     assert c.authors == ("Laurie Oakes",)
-    assert c.published is None  # the page gives no date
+    # No date in its metas or <time>s: the one written beside the headline (its ISO form is in a title attribute).
+    assert (c.published, c.published_source) == ("2015-03-13T21:00:00+11:00", "text")
     assert c.text.startswith("A HIGH-powered federal government team has been doing the rounds")
     assert "Memories of the grief Conroy brought down on his head would undoubtedly make Abbott sit up" in c.text
     for junk in ("A new Bill would require telecommunications service providers", "Forgot your password?"):
@@ -292,6 +293,153 @@ def test_metadata_from_head_and_url():
     assert c.canonical_url == "https://example.com/storm" and c.language == "en" and c.site_name == "Example News"
     bare = clean_html("<p>Short text about nothing in particular at all here.</p>", url="https://ex.com/2021/05/06/x")
     assert (bare.published, bare.published_source, bare.canonical_url) == ("2021-05-06", "url", "https://ex.com/2021/05/06/x")
+
+
+# --- main text: layouts and boilerplate ----------------------------------------------------------
+
+_MORE = [
+    "The mayor said the town would need months to recover, and asked the national government for help.",
+    "Insurance companies said claims were already arriving, though the full cost was not yet known.",
+    "Residents who left their homes were told to stay away until engineers had checked the bridges.",
+]
+_ALL = _BODY + _MORE
+
+
+def test_body_split_across_several_containers():
+    # The story's text comes in several blocks with an ad, a picture, a related box between them.
+    html = f"""<!doctype html><html><head><title>Floods hit valley | Example</title></head><body>
+      <header class="site-header"><a href="/">Example News</a><nav><a href="/world">World</a></nav></header>
+      <main><article><h1>Floods hit valley</h1>
+        <div class="body-text" data-component="text-block"><p>{_ALL[0]}</p><p>{_ALL[1]}</p></div>
+        <div class="ad-container"><div id="ad-slot-2" class="advert">Advertisement</div></div>
+        <div class="body-text" data-component="text-block"><p>{_ALL[2]}</p></div>
+        <figure class="media"><img src="/a.jpg" width="800" height="450"><figcaption>
+          <span class="caption-text">Water covered the main road.</span>
+          <span class="credit">Image: J. Roe/Example</span></figcaption></figure>
+        <div class="body-text" data-component="text-block"><p>{_ALL[3]}</p><p>{_ALL[4]}</p></div>
+        <section class="related-links"><h2>More on this story</h2><ul>
+          <li><a href="/1">Storm batters coast as thousands lose power</a></li>
+          <li><a href="/2">Why floods are getting worse</a></li></ul></section>
+        <div class="body-text" data-component="text-block"><p>{_ALL[5]}</p></div>
+      </article></main>
+      <section class="most-read"><h2>Most read</h2><ol><li><a href="/3">Celebrity chef opens new restaurant</a></li>
+        <li><a href="/4">Lottery winner found after six months</a></li></ol></section>
+      <footer><p>© 2024 Example News</p></footer></body></html>"""
+    assert clean_html(html).text.split("\n\n") == _ALL
+
+
+def test_paragraphs_of_sibling_divs_and_loose_text_are_kept():
+    # readability's embedded-videos page: text in a <div> beside the <p>s, and one-<p> wrapper divs.
+    html = f"""<html><body><article><h1>Lorem</h1><div><p>{_ALL[0]}</p></div><h2>Background</h2>
+      <iframe src="https://www.youtube.com/embed/x"></iframe><h2>More</h2><div>{_ALL[1]}</div>
+      <div><p>{_ALL[2]}</p></div></article></body></html>"""
+    assert clean_html(html).text.split("\n\n") == [_ALL[0], "Background", "More", _ALL[1], _ALL[2]]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body>{0}<br><br>{1}<br/><br/>{2}</body></html>",
+        "<html><body>{0}\n\n{1}\n  \n{2}\n</body></html>",
+        "{0}\n\n{1}\n\n{2}",
+        "<html><head><title>Notes</title></head><body><pre>{0}\n\n{1}\n\n{2}</pre></body></html>",
+        '<html><body><table width="600"><tr><td><font face="arial"><b>Floods</b><br><br>{0}<br><br>{1}<br>\n<br>{2}'
+        '</font></td></tr></table><a href="/">Home</a> | <a href="/c">Contact</a></body></html>',
+    ],
+    ids=["br", "blank-lines", "bare-text", "pre", "font-table"],
+)
+def test_pages_with_little_markup_keep_their_paragraphs(html):
+    paragraphs = clean_html(html.format(*_BODY)).text.split("\n\n")
+    assert paragraphs[-3:] == _BODY and len(paragraphs) <= 4
+
+
+def test_text_in_divs_rather_than_paragraphs():
+    html = f"""<html><body><div class="wrapper"><div class="post"><div class="post-title">Floods hit valley</div>
+      <div class="post-meta">Posted by admin on January 5, 2024</div>
+      <div class="post-text"><div>{_ALL[0]}</div><div>{_ALL[1]}</div><div><b>Update:</b> {_ALL[2]}</div>
+        <div>{_ALL[3]}</div></div>
+      <div class="post-tags">Tags: <a href="/t/floods">floods</a>, <a href="/t/weather">weather</a></div></div>
+      <div class="sidebar"><div class="widget"><h3>Archives</h3><a href="/2024/01">January 2024</a></div></div>
+      </div></body></html>"""
+    assert clean_html(html).text.split("\n\n") == [_ALL[0], _ALL[1], "Update: " + _ALL[2], _ALL[3]]
+
+
+def test_live_blog_entries_kept_in_page_order_without_their_timestamps():
+    html = f"""<html><head><title>Floods: live updates</title></head><body><main><h1>Floods: live updates</h1>
+      <div class="live-blog__body">
+        <div class="block" id="block-3"><p class="block-time"><time datetime="2024-01-05T10:42:00Z">10:42 GMT</time></p>
+          <h2>Mayor asks for help</h2><p>{_ALL[3]}</p><div class="share-block"><a href="#">Share</a></div></div>
+        <div class="block" id="block-2"><p class="block-time"><time datetime="2024-01-05T09:30:00Z">09:30 GMT</time></p>
+          <p>{_ALL[1]}</p><blockquote><p>"The water came up so fast," one resident said.</p></blockquote></div>
+        <div class="block" id="block-1"><p class="block-time"><time datetime="2024-01-05T08:00:00Z">08:00 GMT</time></p>
+          <p>{_ALL[0]}</p></div>
+      </div></main></body></html>"""
+    c = clean_html(html)
+    assert c.text.split("\n\n") == [
+        "Mayor asks for help", _ALL[3], _ALL[1], '"The water came up so fast," one resident said.', _ALL[0],
+    ]
+    assert c.published == "2024-01-05T10:42:00+00:00"  # the newest entry's <time>, the first in the page
+
+
+def test_boilerplate_inside_the_article_is_removed():
+    html = f"""<html><body>
+      <div id="onetrust-consent-sdk"><div class="ot-sdk-container"><p>We and our partners use cookies to personalise
+        content and ads. You can manage your preferences at any time.</p><button>Accept all</button></div></div>
+      <article class="story"><h1>Floods hit valley</h1>
+        <div class="story-meta"><span class="byline">By <a href="/by/ann-lee">Ann Lee</a>, Weather Correspondent</span>
+          <time datetime="2024-01-05">5 January 2024</time></div>
+        <ul class="share-bar"><li><a href="https://facebook.com/sharer">Facebook</a></li>
+          <li><a href="https://twitter.com/intent">Twitter</a></li><li><a href="mailto:">Email</a></li></ul>
+        <p>By Ann Lee</p>
+        <p>{_ALL[0]}</p>
+        <div class="image-caption">Residents wade through water on Sunday. Photograph: John Roe/Reuters</div>
+        <p>{_ALL[1]}</p>
+        <p><strong>Read more:</strong> <a href="/x">Storm warning for the coast</a></p>
+        <p>{_ALL[2]}</p>
+        <div class="inline-newsletter"><h3>Morning Briefing</h3><p>Start your day with the news you need, delivered
+          to your inbox every weekday morning.</p><form><input type="email"><button>Sign up</button></form></div>
+        <p>{_ALL[3]}</p>
+        <p>Get the Example News app for the latest updates on your phone.</p>
+        <div class="dfp-ad" data-slot="mid"><span>Advertisement</span></div>
+        <p>{_ALL[4]}</p>
+        <aside class="recommended"><h3>Recommended for you</h3><ul>
+          <li><a href="/r1">Ten places to visit this winter with your family</a></li>
+          <li><a href="/r2">How to keep your home warm for less money</a></li></ul></aside>
+        <p>{_ALL[5]}</p>
+        <div class="comments-section"><h3>Comments (12)</h3><div class="comment"><p>I live there and it was awful,
+          thank you for covering this story so well.</p></div></div>
+      </article></body></html>"""
+    c = clean_html(html)
+    assert c.text.split("\n\n") == _ALL
+    assert c.authors == ("Ann Lee",)
+
+
+def test_cookie_notice_outside_any_container_is_dropped():
+    html = f"""<html><body><div class="notice">This website uses cookies to improve your experience. By continuing
+      to browse the site you agree to our use of cookies. Find out more in our cookie policy.</div>
+      <div class="content"><p>{_ALL[0]}</p><p>{_ALL[1]}</p></div></body></html>"""
+    assert clean_html(html).text.split("\n\n") == _ALL[:2]
+
+
+def test_headings_lists_quotes_and_data_tables_are_kept_layout_tables_are_not():
+    html = f"""<html><body><article><h1>Floods hit valley</h1>
+      <p>{_ALL[0]}</p>
+      <h2>The damage</h2>
+      <p>{_ALL[1]}</p>
+      <table><caption>Homes flooded by town</caption><thead><tr><th>Town</th><th>Homes</th></tr></thead>
+        <tbody><tr><td>Ashford</td><td>120</td></tr><tr><td>Brook</td><td>45</td></tr></tbody></table>
+      <h3>What residents should do</h3>
+      <ol><li>Move valuables upstairs.</li><li>Turn off gas and electricity.</li><li>Keep a bag of essentials ready.</li></ol>
+      <blockquote><p>{_ALL[3]}</p></blockquote>
+      <table class="share-table"><tr><td><a href="https://facebook.com/s">Facebook</a></td>
+        <td><a href="https://twitter.com/s">Twitter</a></td></tr></table>
+      <p>{_ALL[2]}</p>
+    </article></body></html>"""
+    assert clean_html(html).text.split("\n\n") == [
+        _ALL[0], "The damage", _ALL[1], "Homes flooded by town", "Town | Homes", "Ashford | 120", "Brook | 45",
+        "What residents should do", "Move valuables upstairs.", "Turn off gas and electricity.",
+        "Keep a bag of essentials ready.", _ALL[3], _ALL[2],
+    ]
 
 
 # --- garbage never raises -------------------------------------------------------------------------
