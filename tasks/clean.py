@@ -41,7 +41,7 @@ import warnings
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import (
@@ -1160,6 +1160,19 @@ _ISO_DT = re.compile(
 )
 
 
+def _structured_date(
+    ld_value: str | None, metas: dict, meta_keys: Sequence[str], itemprops: Sequence[tuple[str, str]], itemprop: str
+) -> tuple[str | None, str]:
+    """A date from JSON-LD, else the first of `meta_keys`, else itemprop=`itemprop`: (ISO date, source)."""
+    if ld_value:
+        return ld_value, "json-ld"
+    for value in [metas.get(k) for k in meta_keys] + [v for k, v in itemprops if k == itemprop]:
+        d = _iso_date(value)
+        if d:
+            return d, "meta"
+    return None, "json-ld"
+
+
 def _iso_date(value: object) -> str | None:
     """Normalise a date/datetime string to ISO 8601, or None when it cannot be read."""
     if not value or not isinstance(value, str):
@@ -2017,19 +2030,7 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
         src["authors"] = asrc
 
     # Publication and modification dates.
-    published, psrc = ld.published, "json-ld"
-    if not published:
-        for k in _DATE_META_KEYS:
-            d = _iso_date(metas.get(k))
-            if d:
-                published, psrc = d, "meta"
-                break
-    if not published:
-        for k, v in f.itemprop_dates:
-            d = _iso_date(v) if k == "datepublished" else None
-            if d:
-                published, psrc = d, "meta"
-                break
+    published, psrc = _structured_date(ld.published, metas, _DATE_META_KEYS, f.itemprop_dates, "datepublished")
     times = [(t, art, side) for t, art, side in f.times if not side] or f.times
 
     def time_rank(item: tuple[Tag, bool, bool]) -> int:
@@ -2094,19 +2095,7 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
     if published:
         src["published"] = psrc
 
-    modified, msrc = ld.modified, "json-ld"
-    if not modified:
-        for k in _MODIFIED_META_KEYS:
-            d = _iso_date(metas.get(k))
-            if d:
-                modified, msrc = d, "meta"
-                break
-    if not modified:
-        for k, v in f.itemprop_dates:
-            d = _iso_date(v) if k == "datemodified" else None
-            if d:
-                modified, msrc = d, "meta"
-                break
+    modified, msrc = _structured_date(ld.modified, metas, _MODIFIED_META_KEYS, f.itemprop_dates, "datemodified")
     if not modified:
         for t, _, _ in times:
             if time_rank((t, False, False)) == 3:

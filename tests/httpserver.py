@@ -85,3 +85,25 @@ class LocalServer:
         self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def conditional(body: bytes, content_type: str, etag: str | None = None, last_modified: str | None = None):
+    """A route_fn handler like a real feed server: 304 when the request's If-None-Match or
+    If-Modified-Since matches, else 200 with the body and the validators given."""
+    validators = {k: v for k, v in (("ETag", etag), ("Last-Modified", last_modified)) if v}
+
+    def handler(h) -> None:
+        if (etag and h.headers.get("If-None-Match") == etag) or (
+                last_modified and h.headers.get("If-Modified-Since") == last_modified):
+            h.send_response(304)
+            for k, v in validators.items():
+                h.send_header(k, v)
+            h.end_headers()
+            return
+        h.send_response(200)
+        for k, v in {"Content-Type": content_type, **validators, "Content-Length": str(len(body))}.items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(body)
+
+    return handler

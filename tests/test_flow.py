@@ -181,7 +181,7 @@ def test_live_feed_transient_error_is_retried_and_a_dead_source_is_recorded(tmp_
 
 
 def test_an_immediate_second_run_makes_only_conditional_feed_requests(tmp_path, monkeypatch):
-    from tests.httpserver import LocalServer
+    from tests.httpserver import LocalServer, conditional
 
     monkeypatch.setenv("NEWSFLOW_ALLOW_HOSTS", "127.0.0.0/8")
     page = (SEEDS / "pages" / "herald-sun-surveillance-laws.html").read_bytes()
@@ -189,19 +189,8 @@ def test_an_immediate_second_run_makes_only_conditional_feed_requests(tmp_path, 
         feed = (DATA / "sources" / "bbc_world_2017.xml").read_text(encoding="utf-8").replace(
             "http://www.bbc.co.uk", srv.base).encode()
 
-        def feed_route(h):
-            if h.headers.get("If-Modified-Since") == "Fri, 20 Jan 2017 13:32:00 GMT":
-                h.send_response(304)
-                h.end_headers()
-                return
-            h.send_response(200)
-            h.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            h.send_header("Last-Modified", "Fri, 20 Jan 2017 13:32:00 GMT")
-            h.send_header("Content-Length", str(len(feed)))
-            h.end_headers()
-            h.wfile.write(feed)
-
-        srv.route_fn("/feed.xml", feed_route)
+        srv.route_fn("/feed.xml", conditional(feed, "application/rss+xml; charset=utf-8",
+                                              last_modified="Fri, 20 Jan 2017 13:32:00 GMT"))
         srv.route("/robots.txt", (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /news/world-middle\n"))
         for i, path in enumerate(["/news/world-europe-38691103", "/news/world-africa-38686144"]):
             srv.route(path, (200, {"Content-Type": "text/html"}, page.replace(b"<p>", f"<p>Story {i}. ".encode(), 1)))

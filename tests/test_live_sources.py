@@ -19,7 +19,7 @@ from tasks.sources import (
     retry_delays, source_status,
 )
 from tests.conftest import DATA, SEEDS
-from tests.httpserver import LocalServer
+from tests.httpserver import LocalServer, conditional
 
 NOW = "2026-11-23T02:00:00+00:00"
 LATER = "2026-11-24T02:00:00+00:00"
@@ -71,21 +71,7 @@ def test_an_unchanged_feed_costs_one_conditional_request_and_no_page():
     with LocalServer() as srv:
         feed = bbc_feed(srv.base)
 
-        def feed_route(h):
-            if h.headers.get("If-None-Match") == '"v1"':
-                h.send_response(304)
-                h.send_header("ETag", '"v1"')
-                h.end_headers()
-                return
-            h.send_response(200)
-            h.send_header("Content-Type", "application/rss+xml")
-            h.send_header("ETag", '"v1"')
-            h.send_header("Last-Modified", "Fri, 20 Jan 2017 13:32:00 GMT")
-            h.send_header("Content-Length", str(len(feed)))
-            h.end_headers()
-            h.wfile.write(feed)
-
-        srv.route_fn("/feed.xml", feed_route)
+        srv.route_fn("/feed.xml", conditional(feed, "application/rss+xml", '"v1"', "Fri, 20 Jan 2017 13:32:00 GMT"))
         for p in BBC_PAGES:
             srv.route(p, (200, {"Content-Type": "text/html"}, PAGE.replace(b"<p>", f"<p>{p} ".encode(), 1)))
         src = Source("bbc", "feed", srv.base + "/feed.xml")
