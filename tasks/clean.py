@@ -1093,7 +1093,7 @@ _AUTHOR_META_KEYS = frozenset(("author", "article:author", "og:article:author", 
                                "sailthru.author", "parsely-author", "byl", "author_name", "citation_author",
                                "twitter:creator:name", "cxenseparse:author"))
 _AUTHOR_META_ORDER = ("article:author", "og:article:author", "parsely-author", "sailthru.author", "byl",
-                      "dc.creator", "dc:creator", "dcterms.creator", "author", "author_name", "citation_author",
+                      "dc:creator", "dcterms.creator", "dc.creator", "author", "author_name", "citation_author",
                       "twitter:creator:name", "cxenseparse:author")
 _TITLE_META_KEYS = ("dc.title", "dcterms.title", "parsely-title", "sailthru.title", "headline", "title")
 _IMAGE_META_KEYS = (("og:image:secure_url", "og"), ("og:image", "og"), ("og:image:url", "og"),
@@ -1297,6 +1297,9 @@ def _trim_role(words: list[str]) -> list[str]:
     def low(w: str) -> str:
         return w.lower().strip(".,:")
 
+    if (len(words) >= 2 and low(words[-1]) == "staff" and words[-1][:1].isupper()
+            and any(sum(c.isupper() for c in w) >= 2 for w in words[:-1])):
+        return words  # "AOL Staff", "ZDNet Japan Staff": an outlet's staff credit, kept whole
     if words and low(words[-1]) in _ROLE_HEADS:  # "Ben Silverman Games Editor"
         i = len(words) - 1
         while i > 0 and low(words[i - 1]) in _ROLE_WORDS:
@@ -1342,6 +1345,8 @@ def _split_authors(value: str) -> list[str]:
     if not value or len(value) > 300 or _looks_like_url(value):
         return []
     value = _BY_PREFIX.sub("", value)
+    if re.fullmatch(r"[A-Za-z_.-]+\d+", value):  # "CC7567": a user name, not a name glued to a date
+        return []
     for rx, repl in _AUTHOR_NOISE:
         value = rx.sub(repl, value)
     # "(avec X et Y)" is a list of names; "(R.J.)" or "(Reuters)" is dropped.
@@ -1899,6 +1904,14 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
             meta_authors.append((k, v))
         elif k in ("article:tag", "og:article:tag"):
             meta_tags.append(v)
+    # Twitter's label/data pairs: twitter:label1 "Written by", twitter:data1 "Ann Lee". Often the CMS user
+    # who posted the story, so only a last resort after the visible byline.
+    twitter_by = ""
+    for i in range(1, 5):
+        label = metas.get(f"twitter:label{i}", "").strip(" :").lower()
+        if label in ("written by", "author", "authors", "by") and metas.get(f"twitter:data{i}"):
+            twitter_by = metas[f"twitter:data{i}"]
+            break
     ld = _LD(list(ld_scripts) + [t.string or t.get_text() for t in f.ld])
     src: dict[str, str] = {}
     out: dict = {}
@@ -1994,6 +2007,12 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
     def from_bylines() -> list[str]:
         for el in f.bylines:
             txt = " ".join(el.get_text(" ").split())
+            # Blocks inside the byline ("By Ann Lee" / "Washington Post" / a time): the "By ..." one alone.
+            blocks = [" ".join(b.get_text(" ").split()) for b in el.find_all(("div", "p", "li"), limit=10)
+                      if b.find(("div", "p", "li")) is None]
+            by = [b for b in blocks if re.match(r"by\s", b, re.I)]
+            if len(blocks) >= 2 and len(by) == 1:
+                txt = by[0]
             if 0 < len(txt) < 150:
                 names = _split_authors(txt)
                 if people(names):
@@ -2012,7 +2031,8 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
     fallback: tuple[list[str], str] | None = None
     for where, get in (("json-ld", lambda: ld.people), ("meta", from_metas),
                        ("rel-author", lambda: _names_of_group(f.rel_authors)), ("byline", from_bylines),
-                       ("rel-author", from_links), ("text", lambda: _byline_from_lines(near_lines()))):
+                       ("rel-author", from_links), ("text", lambda: _byline_from_lines(near_lines())),
+                       ("meta", lambda: _split_authors(twitter_by))):
         names = get()
         if not names:
             continue

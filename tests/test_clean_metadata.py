@@ -468,3 +468,47 @@ def test_clean_document_plain_text_metadata_all_from_the_source():
     assert art.field_sources == (("title", "source"), ("authors", "source"), ("published", "source"),
                                  ("canonical_url", "source"))
     assert (art.modified, art.section, art.tags, art.image_url) == (None, None, (), None)
+
+
+def test_authors_dc_creator_property_preferred_over_name():
+    head = ('<meta name="DC.creator" content="Bo Chen">'
+            '<meta property="dc:creator" content="Ann Lee">')
+    c = clean_html(html(head, article()), URL)
+    assert c.authors == ("Ann Lee",)
+
+
+def test_authors_outlet_staff_credit_kept_whole():
+    c = clean_html(html('<meta name="author" content="AOL Staff">', article()), URL)
+    assert c.authors == ("AOL Staff",)
+    # A person's name before "Staff" is still just the person.
+    c = clean_html(html('<meta name="author" content="Ann Lee, Staff Writer">', article()), URL)
+    assert c.authors == ("Ann Lee",)
+
+
+def test_authors_twitter_label_written_by():
+    head = ('<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Ann Lee">'
+            '<meta name="twitter:label2" content="Reading time"><meta name="twitter:data2" content="2 min read">')
+    c = clean_html(html(head, article()), URL)
+    assert c.authors == ("Ann Lee",)
+    assert sources(c)["authors"] == "meta"
+
+
+def test_authors_user_name_with_digits_is_not_an_author():
+    head = ld({"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Floods hit valley",
+               "author": "CC7567"})
+    body = article('<span class="author vcard"><span class="author-name">Ann Lee</span></span>')
+    c = clean_html(html(head, body), URL)
+    assert c.authors == ("Ann Lee",)
+
+
+def test_authors_twitter_label_loses_to_the_visible_byline():
+    head = '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Bo Chen">'
+    c = clean_html(html(head, article('<p class="byline">By Ann Lee</p>')), URL)
+    assert c.authors == ("Ann Lee",)
+
+
+def test_authors_byline_blocks_read_the_by_line_alone():
+    byline = ('<div class="article_byline"><div>By <span>Ann Lee</span></div>'
+              '<div><div>Washington Post</div><time>Jan 5, 2024 at 3:45 pm</time></div></div>')
+    c = clean_html(html("", article(byline)), URL)
+    assert c.authors == ("Ann Lee",)
