@@ -1160,6 +1160,18 @@ _ISO_DT = re.compile(
 )
 
 
+def _link_href(links: Iterable[Tag], rel_value: str, base: str | None) -> str | None:
+    """The absolute href of the first <link rel="rel_value"> with one."""
+    for link in links:
+        rel = link.get("rel") or []
+        rel = rel.split() if isinstance(rel, str) else rel
+        if rel_value in (r.lower() for r in rel):
+            href = _abs_url(link.get("href"), base)
+            if href:
+                return href
+    return None
+
+
 def _structured_date(
     ld_value: str | None, metas: dict, meta_keys: Sequence[str], itemprops: Sequence[tuple[str, str]], itemprop: str
 ) -> tuple[str | None, str]:
@@ -1920,16 +1932,8 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
     base = url
     if f.base:
         base = _abs_url(f.base, url) or base
-    canonical, csrc = None, None
-    for link in f.links:
-        rel = link.get("rel") or []
-        if isinstance(rel, str):
-            rel = rel.split()
-        if "canonical" in [r.lower() for r in rel]:
-            canonical = _abs_url(link.get("href"), base)
-            if canonical:
-                csrc = "link"
-                break
+    canonical = _link_href(f.links, "canonical", base)
+    csrc = "link" if canonical else None
     if not canonical and metas.get("og:url"):
         canonical, csrc = _abs_url(metas["og:url"], base), "og"
     if canonical and url and "//" in canonical and urlsplit(canonical).path in ("", "/") \
@@ -2178,14 +2182,8 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
     if not image and ld.image:
         image, isrc = _abs_url(ld.image, base), "json-ld"
     if not image:
-        for link in f.links:
-            rel = link.get("rel") or []
-            rel = rel.split() if isinstance(rel, str) else rel
-            if "image_src" in [r.lower() for r in rel]:
-                image = _abs_url(link.get("href"), base)
-                if image:
-                    isrc = "link"
-                    break
+        image = _link_href(f.links, "image_src", base)
+        isrc = "link" if image else isrc
     if not image and metas.get("image"):
         image, isrc = _abs_url(metas["image"], base), "meta"
     out["image_url"] = image
