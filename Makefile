@@ -9,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help venv run test bench bench-pipeline bench-fetch eval-clean clean-venv
+.PHONY: help venv run test bench bench-pipeline bench-fetch bench-clean eval-clean eval-dedup clean-venv
 
 help:
 	@echo "make run    - create .venv (pinned) and run the nightly flow on seeds/ into warehouse/newsflow.duckdb"
@@ -17,7 +17,9 @@ help:
 	@echo "make bench  - all benchmarks below (figures into bench/out/)"
 	@echo "make bench-pipeline - the pipeline end to end on ../shared/fixtures/pages"
 	@echo "make bench-fetch    - live fetching against a local 20-host server with 100 ms latency"
+	@echo "make bench-clean    - the cleaner's memory over repeated passes on ../shared/fixtures/pages"
 	@echo "make eval-clean     - score the cleaner against trafilatura on ../shared/fixtures/pages (bench/out/)"
+	@echo "make eval-dedup     - score dedup on the labelled pairs of ../shared/gold/dedup (bench/out/)"
 
 venv: $(STAMP)
 
@@ -33,13 +35,16 @@ run: venv
 test: venv
 	$(PY) -m pytest -q
 
-bench: bench-pipeline bench-fetch
+bench: bench-pipeline bench-fetch bench-clean
 
 bench-pipeline: venv
 	$(PY) bench/bench_pipeline.py
 
 bench-fetch: venv
 	$(PY) bench/bench_fetch.py
+
+bench-clean: venv
+	$(PY) bench/bench_clean_memory.py
 
 # trafilatura is a dev-only yardstick: requirements-eval.txt, installed into .venv on first use only.
 EVAL_STAMP := $(VENV)/.eval-installed
@@ -50,6 +55,9 @@ eval-clean: venv $(EVAL_STAMP)
 $(EVAL_STAMP): requirements-eval.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-eval.txt
 	touch $(EVAL_STAMP)
+
+eval-dedup: venv
+	$(PY) bench/eval_dedup.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1095,7 +1095,7 @@ _AUTHOR_META_KEYS = frozenset(("author", "article:author", "og:article:author", 
 _AUTHOR_META_ORDER = ("article:author", "og:article:author", "parsely-author", "sailthru.author", "byl",
                       "dc:creator", "dcterms.creator", "dc.creator", "author", "author_name", "citation_author",
                       "twitter:creator:name", "cxenseparse:author")
-_TITLE_META_KEYS = ("dc.title", "dcterms.title", "parsely-title", "sailthru.title", "headline", "title")
+_TITLE_META_KEYS = ("dc.title", "dc:title", "dcterms.title", "dcterms:title", "parsely-title", "sailthru.title", "headline", "title")
 _IMAGE_META_KEYS = (("og:image:secure_url", "og"), ("og:image", "og"), ("og:image:url", "og"),
                     ("twitter:image", "twitter"), ("twitter:image:src", "twitter"))
 
@@ -1603,6 +1603,9 @@ class _LD:
             h = obj.get("headline")
             if self.headline is None and isinstance(h, str) and h.strip():
                 self.headline = " ".join(html_lib.unescape(h).split())
+            n = obj.get("name")
+            if self.name is None and isinstance(n, str) and n.strip():
+                self.name = " ".join(html_lib.unescape(n).split())
             if self.published is None:
                 self.published = _iso_date(obj.get("datePublished")) or _iso_date(obj.get("dateCreated"))
             if self.modified is None:
@@ -1629,7 +1632,7 @@ class _LD:
 
 # --- titles -----------------------------------------------------------------------------------------
 
-_SUFFIX_SEPS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " • ", " / ", " : ", " _ ", " ｜ ")
+_SUFFIX_SEPS = (" | ", " -- ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " • ", " / ", " : ", " _ ", " ｜ ")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -1690,6 +1693,7 @@ def _strip_site_suffix(title: str, sites: list[str], label: str | None = None) -
                 title, changed = m.group(1).strip(), True
         if not changed:
             break
+    title = _DANGLING_SEP.sub("", title)
     head, sep, tail = title.rpartition(" | ")
     if sep and len(tail.split()) <= 3 and len(head.split()) >= 3:
         return head.strip()
@@ -1712,11 +1716,32 @@ def _title_from_title_tag(title: str, sites: list[str], label: str | None) -> st
     return title
 
 
+_CJK_PUNCT_SPACE = re.compile(r"\s*([：（）「」『』【】、。！？])\s*")
+_DANGLING_SEP = re.compile(r"(?:\s+[|\-–—:·/»«])+$")
+
+
 def _clean_title(t: object) -> str | None:
     if not isinstance(t, str):
         return None
     t = " ".join(html_lib.unescape(t).split()) if "&" in t else " ".join(t.split())
+    t = _DANGLING_SEP.sub("", t)  # "Headline -" (a site name left out of a template)
+    t = _CJK_PUNCT_SPACE.sub(r"\1", t)  # "見出し ： 副題" -> "見出し：副題"
     return t if t and len(t) <= 500 else None
+
+
+def _is_headline(h: str) -> bool:
+    words = h.split()
+    return len(words) >= 4 and len(h) <= 250 or (len(h) >= 8 and bool(_CJK.search(h)) and len(h) <= 120)
+
+
+def _title_words(s: str) -> set[str]:
+    return set(re.findall(r"\w+", s.casefold())) if not _CJK.search(s) else set(s.replace(" ", ""))
+
+
+def _shares_words(h: str, others: list[str], share: float = 0.3) -> bool:
+    """Whether at least ``share`` of the headline's words (CJK: characters) occur in one of ``others``."""
+    hw = _title_words(h)
+    return bool(hw) and any(len(hw & _title_words(o)) >= share * len(hw) for o in others if o)
 
 
 def _choose_title(cands: list[tuple[str, str]], h1s: list[str], tag_title: str | None,
@@ -1729,6 +1754,14 @@ def _choose_title(cands: list[tuple[str, str]], h1s: list[str], tag_title: str |
     for t, src in strong:  # a meta title the page's headline confirms
         if _norm_key(t) in h1_keys:
             return t, src
+    for t, src in strong:  # an <h1> that is a meta title plus a byline or the site's name
+        k = _norm_key(t)
+        if len(k) >= 12 and any(h.startswith(k) for h in h1_keys):
+            return t, src
+    if strong and len(h1s) == 1 and _is_headline(h1s[0]) and _shares_words(h1s[0], [t for t, _ in cands] + [tag_title or ""]):
+        # One visible headline that no meta title repeats: meta titles are often the SEO or social
+        # variant ("Pic" for "Photo", a keyword prefix); readers see the <h1>.
+        return h1s[0], "h1"
     for i, (t, src) in enumerate(strong):  # two meta titles that agree
         k = _norm_key(t)
         if any(_norm_key(u) == k for u, _ in strong[i + 1:]):
@@ -1966,14 +1999,14 @@ def _metadata(soup: BeautifulSoup, url: str | None, ld_scripts: Iterable[str] = 
                          (metas.get("twitter:site") or "").lstrip("@")) if s]
     cands: list[tuple[str, str]] = []
     for value, where in ((metas.get("og:title"), "og"), (ld.headline, "json-ld"),
-                         (metas.get("twitter:title"), "twitter"),
+                         (ld.name, "json-ld"), (metas.get("twitter:title"), "twitter"),
                          (next((metas[k] for k in _TITLE_META_KEYS if metas.get(k)), None), "meta")):
         t = _clean_title(value)
         if t:
             cands.append((t, where))
     h1_els = [el for el, side, _ in f.h1 if not side][:5] or [el for el, _, _ in f.h1][:1]
     h1_pos = {id(el): p for el, _, p in f.h1}
-    h1s = [" ".join(el.get_text(" ").split()).rstrip(" ¶§#🔗") for el in h1_els]
+    h1s = [_clean_title(el.get_text(" ").rstrip(" ¶§#🔗")) or "" for el in h1_els]
     tag_title = _clean_title(f.title.get_text(" ")) if f.title is not None else None
     title, tsrc = _choose_title(cands, h1s, tag_title, sites, label)
     out["title"] = title

@@ -90,6 +90,43 @@ def test_h1_that_the_title_tag_confirms_and_a_logo_h1_that_it_does_not():
     assert (c.title, sources(c)["title"]) == ("Floods hit valley as river bursts", "title")
 
 
+def test_the_visible_headline_beats_a_meta_title_variant_that_nothing_repeats():
+    # og:title is the shorter social variant of the one <h1> readers see; no meta title repeats the <h1>.
+    head = '<meta property="og:title" content="Floods hit valley, homes evacuated">'
+    body = article("<h1>Floods hit the valley as hundreds of homes are evacuated</h1>")
+    c = clean_html(html(head, body), URL)
+    assert (c.title, sources(c)["title"]) == ("Floods hit the valley as hundreds of homes are evacuated", "h1")
+    # An <h1> that shares little with any meta title (a section label) does not win.
+    body = article("<h1>Weather and climate news section</h1>")
+    assert clean_html(html(head, body), URL).title == "Floods hit valley, homes evacuated"
+
+
+def test_an_h1_that_is_the_meta_title_plus_a_byline_gives_the_meta_title():
+    head = '<meta property="og:title" content="Floods hit valley as river bursts">'
+    body = article("<h1>Floods hit valley as river bursts <span>Ann Lee, Weather desk</span></h1>")
+    c = clean_html(html(head, body), URL)
+    assert (c.title, sources(c)["title"]) == ("Floods hit valley as river bursts", "og")
+
+
+def test_json_ld_name_that_the_h1_confirms_beats_a_description_headline():
+    # Wikipedia's JSON-LD: "name" is the page's title, "headline" a short description.
+    head = ld({"@type": "Article", "name": "New Zealand", "headline": "constitutional monarchy in Oceania"})
+    c = clean_html(html(head, article("<h1>New Zealand</h1>")), URL)
+    assert (c.title, sources(c)["title"]) == ("New Zealand", "json-ld")
+
+
+def test_dublin_core_title_property_and_dangling_separators():
+    head = '<title>Title Element</title><meta property="x:title dc:title" content="My title">'
+    c = clean_html(html(head, article()), URL)
+    assert (c.title, sources(c)["title"]) == ("My title", "meta")
+    head = '<meta property="og:title" content="Floods hit the valley -- Example">'
+    assert clean_html(html(head, article()), URL).title == "Floods hit the valley"
+    assert clean_html(html("<title>Floods hit the valley -</title>", article()), URL).title == "Floods hit the valley"
+    # Spaces around full-width punctuation in CJK titles are dropped.
+    head = "<title>Intel NUCで最新SSDを比較してみた ： さらば水冷 （1/2 ページ）</title>"
+    assert clean_html(html(head, article(), lang="ja")).title == "Intel NUCで最新SSDを比較してみた：さらば水冷（1/2 ページ）"
+
+
 def test_cjk_title_suffixes():
     head = "<title>短缺药品保供稳价 全力保障临床用药需求-新华网</title>"
     assert clean_html(html(head, article(), lang="zh")).title == "短缺药品保供稳价 全力保障临床用药需求"
