@@ -341,7 +341,7 @@ def reasons_by_perturbation(rows: Iterable[Mapping], decisions: Mapping[str, Ded
         out.setdefault(r.get("perturbation") or "?", Counter())[(d.reason if d else None) or "new"] += 1
     order = [ORIGINAL, *KINDS]
     keys = [k for k in order if k in out] + sorted(k for k in out if k not in order)
-    return {k: {r: out[k].get(r, 0) for r in ("new", "url", "exact", "near")} for k in keys}
+    return {k: {r: out[k].get(r, 0) for r in ("new", "url", "version", "exact", "near")} for k in keys}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -182,9 +182,9 @@ def report(res: dict) -> str:
     for nk, s in res["negatives"].items():
         out.append(f"| {NEG_LABELS.get(nk, nk)} | {s['n']} | {s['fp']} | {_f(s['fp_rate'])} |")
     out += ["", "How each article was decided (reason of its dedup decision):", "",
-            "| perturbation | new | url | exact | near |", "|---|---:|---:|---:|---:|"]
+            "| perturbation | new | url | version | exact | near |", "|---|---:|---:|---:|---:|---:|"]
     for pert, c in res["decisions_by_perturbation"].items():
-        out.append(f"| {pert} | {c['new']} | {c['url']} | {c['exact']} | {c['near']} |")
+        out.append(f"| {pert} | {c['new']} | {c['url']} | {c['version']} | {c['exact']} | {c['near']} |")
     out += ["", "| goal | value | target | result |", "|---|---:|---:|---|"]
     for g in res["goals"]:
         out.append(f"| {g['goal']} | {_f(g['value'], 4)} | ≥ {g['target']:.2f} | {'PASS' if g['pass'] else 'FAIL'} |")

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
-from typing import Iterable, Protocol, Sequence
+from typing import Collection, Iterable, Protocol, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -100,6 +100,42 @@ def canonical_url(url: str | None) -> str | None:
         return urlunsplit(("https", netloc, path, query, ""))
     except Exception:  # noqa: BLE001 -- "never raises" is the contract
         return None
+
+
+#: Wire services and syndication hubs whose article a partner's page may name as its canonical
+#: (rel=canonical / og:url): a copy that points there joins the wire story by URL. Any other
+#: canonical must be on the article's own site to be honoured (a canonical that points at
+#: another site is more often a template bug or an aggregator than a true original).
+SYNDICATION_SOURCES: frozenset[str] = frozenset({
+    "apnews.com", "reuters.com", "afp.com", "upi.com", "bloomberg.com", "aap.com.au", "pa.media",
+    "dpa-international.com", "efe.com", "ansa.it", "xinhuanet.com", "news.cn", "tass.com", "kyodonews.net",
+    "yna.co.kr", "aa.com.tr", "bbc.co.uk", "bbc.com", "nytimes.com", "washingtonpost.com",
+    "theconversation.com", "cnn.com", "guardian.co.uk", "theguardian.com",
+})
+
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"}
+
+
+def site_of(url_key: str | None) -> str | None:
+    """The registrable domain of a canonical URL ("https://news.bbc.co.uk/x" -> "bbc.co.uk")."""
+    if not url_key:
+        return None
+    host = (urlsplit(url_key).hostname or "").lower()
+    parts = host.split(".")
+    if len(parts) >= 3 and parts[-2] in _SECOND_LEVEL and len(parts[-1]) == 2:
+        return ".".join(parts[-3:])
+    return ".".join(parts[-2:]) if len(parts) >= 2 else host or None
+
+
+def dedup_url(article: Article) -> str | None:
+    """The URL dedup compares: the page's declared canonical (``rel=canonical`` / ``og:url``) when
+    it is on the article's own site or on a known syndication source (``SYNDICATION_SOURCES``),
+    else the article's own URL; normalized by ``canonical_url``."""
+    own = canonical_url(article.url)
+    declared = canonical_url(article.canonical_url)
+    if declared and (own is None or site_of(declared) == site_of(own) or site_of(declared) in SYNDICATION_SOURCES):
+        return declared
+    return own
 
 
 # --------------------------------------------------------------------------- text
@@ -228,23 +264,72 @@ def minhash(shingle_hashes: np.ndarray, num_perm: int = NUM_PERM) -> np.ndarray:
     return h.min(axis=1)
 
 
-def band_keys(signature: np.ndarray, bands: int = BANDS) -> tuple[str, ...]:
-    """LSH band keys ``"b07:3fa2c9e1d0b4a6f8"``: band number and blake2b-8 of the band's rows.
+_BAND_SALT = np.uint64(0x9E3779B97F4A7C15)
+_LEAD_SALT = np.uint64(0x632BE59BD9B4E019)
 
-    Stable across processes. An empty signature (empty text) gives no keys.
+
+def band_keys(signature: np.ndarray, bands: int = BANDS, salt: np.uint64 = _BAND_SALT) -> tuple[int, ...]:
+    """LSH band keys: one signed 64-bit integer per band, a splitmix64 hash of the band's number
+    and its rows (so equal rows in different bands give different keys).
+
+    Stable across processes and machines (numpy uint64 arithmetic, fixed salts). An empty
+    signature (empty text) gives no keys. Integers, not strings: the warehouse stores one row per
+    key and article (about 80 per article), so 8 bytes each keeps a million articles' keys small.
     """
     sig = np.asarray(signature, dtype=np.uint64)
     if sig.size == 0 or bands < 1 or sig.size % bands:
         raise ValueError(f"signature of length {sig.size} cannot be split into {bands} bands")
     if bool((sig == _EMPTY).all()):
         return ()
-    rows = sig.size // bands
-    raw = sig.astype("<u8").tobytes()
-    step = rows * 8
-    return tuple(
-        f"b{i:02d}:{hashlib.blake2b(raw[i * step:(i + 1) * step], digest_size=8).hexdigest()}"
-        for i in range(bands)
-    )
+    rows = sig.reshape(bands, sig.size // bands)
+    h = _mix64(np.arange(bands, dtype=np.uint64) ^ salt)
+    for j in range(rows.shape[1]):
+        h = _mix64(h ^ rows[:, j])
+    return tuple(h.view(np.int64).tolist())
+
+
+#: Extra band keys over the first LEAD_WORDS words, so that a copy cut to its first sentences
+#: (Jaccard with the full text ~0.03, containment 1.0) still becomes a candidate.
+LEAD_WORDS = 40
+LEAD_BANDS = 16  # x 2 rows of a 32-permutation signature
+
+
+def lead_band_keys(norm: str, k: int) -> tuple[int, ...]:
+    """Band keys of the MinHash of the first ``LEAD_WORDS`` words' k-shingles (a separate key space)."""
+    lead = " ".join(norm.split(" ", LEAD_WORDS)[:LEAD_WORDS])
+    sh = _shingles_normalized(lead, k)
+    if sh.size == 0:
+        return ()
+    return band_keys(minhash(sh, 2 * LEAD_BANDS), LEAD_BANDS, _LEAD_SALT)
+
+
+def signature_bytes(signature: np.ndarray) -> bytes:
+    """The signature as stored in the warehouse (little-endian uint64)."""
+    return np.asarray(signature, dtype="<u8").tobytes()
+
+
+def signature_from_bytes(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u8").astype(np.uint64)
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of equal MinHash values: an unbiased estimate of the Jaccard similarity."""
+    if a.size == 0 or a.size != b.size:
+        return 0.0
+    return float(np.count_nonzero(a == b)) / a.size
+
+
+def could_contain(j_est: float, n_a: int, n_b: int, threshold: float, margin: float = 0.15) -> bool:
+    """Whether two texts with ``n_a`` and ``n_b`` shingles and estimated Jaccard ``j_est`` can
+    reach containment ``threshold``: containment c of the smaller set in the larger implies
+    Jaccard >= c*s / (l + s - c*s). ``margin`` covers the estimate's error (with 128
+    permutations its standard deviation is at most 0.045), so a true match is not dropped.
+    """
+    s, l = sorted((max(n_a, 0), max(n_b, 0)))
+    if s == 0:
+        return False
+    j_min = threshold * s / (l + s - threshold * s)
+    return j_est >= j_min - margin
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -266,81 +351,83 @@ def containment(a: str, b: str, k: int) -> float:
 
 
 class DedupIndex(Protocol):
-    """What dedup needs from the store of earlier articles (the warehouse, or memory)."""
+    """What dedup needs from the store of earlier articles (the warehouse, or memory).
 
-    def find_url(self, canonical_url: str) -> str | None:
-        """article_id of an already-stored (original) article with this canonical URL."""
+    Every method takes the whole night's keys at once, so the warehouse answers each with one
+    keyed query, and only the few articles that share a band key with tonight's are read.
+    """
+
+    def find_url(self, url_key: str) -> str | None:
+        """The original that a stored article with this canonical URL belongs to (itself, or the
+        article it duplicates), or None."""
         ...
 
     def find_hash(self, text_hash: str) -> str | None:
-        """article_id of an already-stored (original) article with this text hash."""
+        """The original that a stored article with this text hash belongs to (itself, or the
+        article it duplicates), or None."""
         ...
 
-    def candidates(self, band_keys: Sequence[str]) -> list[tuple[str, str]]:
-        """(article_id, text) of stored articles sharing at least one band key."""
+    def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:
+        """Stored original articles per LSH band key, for the keys that have any."""
+        ...
+
+    def signatures(self, article_ids: Collection[str]) -> dict[str, tuple[np.ndarray, int]]:
+        """(MinHash signature, number of shingles) of stored articles."""
+        ...
+
+    def texts(self, article_ids: Collection[str]) -> dict[str, str]:
+        """The text of stored articles."""
         ...
 
 
 class MemoryIndex:
-    """A DedupIndex in memory: the first article added wins a URL or a text hash."""
+    """A DedupIndex in memory: the first article added wins a URL or a text hash (for its original)."""
 
     def __init__(self) -> None:
         self._urls: dict[str, str] = {}
         self._hashes: dict[str, str] = {}
-        self._bands: dict[str, list[str]] = {}
+        self._bands: dict[int, list[str]] = {}
         self._texts: dict[str, str] = {}
+        self._sigs: dict[str, tuple[np.ndarray, int]] = {}
 
-    def add(self, fp: Fingerprint, text: str) -> None:
+    def add(self, fp: Fingerprint, text: str, duplicate_of: str | None = None) -> None:
+        """Store an article; a duplicate only lends its text hash (to its original)."""
         if fp.article_id in self._texts:
             return
         self._texts[fp.article_id] = text
+        self._hashes.setdefault(fp.text_hash, duplicate_of or fp.article_id)
         if fp.canonical_url:
-            self._urls.setdefault(fp.canonical_url, fp.article_id)
-        self._hashes.setdefault(fp.text_hash, fp.article_id)
+            self._urls.setdefault(fp.canonical_url, duplicate_of or fp.article_id)
+        if duplicate_of:
+            return
+        self._sigs[fp.article_id] = (signature_from_bytes(fp.signature), fp.shingle_count)
         for key in fp.band_keys:
             self._bands.setdefault(key, []).append(fp.article_id)
 
     def __len__(self) -> int:
         return len(self._texts)
 
-    def find_url(self, canonical_url: str) -> str | None:
-        return self._urls.get(canonical_url)
+    def find_url(self, url_key: str) -> str | None:
+        return self._urls.get(url_key)
 
     def find_hash(self, text_hash: str) -> str | None:
         return self._hashes.get(text_hash)
 
-    def candidates(self, band_keys: Sequence[str]) -> list[tuple[str, str]]:
-        seen: dict[str, None] = {}
-        for key in band_keys:
-            for aid in self._bands.get(key, ()):
-                seen.setdefault(aid, None)
-        return [(aid, self._texts[aid]) for aid in seen]
+    def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:
+        return {k: list(self._bands[k]) for k in keys if k in self._bands}
 
+    def signatures(self, article_ids: Collection[str]) -> dict[str, tuple[np.ndarray, int]]:
+        return {a: self._sigs[a] for a in article_ids if a in self._sigs}
 
-class _Overlay:
-    """The given (older) index first, then this batch's articles (a MemoryIndex)."""
-
-    def __init__(self, base: DedupIndex, batch: MemoryIndex):
-        self.base, self.batch = base, batch
-
-    def find_url(self, canonical_url: str) -> str | None:
-        return self.base.find_url(canonical_url) or self.batch.find_url(canonical_url)
-
-    def find_hash(self, text_hash: str) -> str | None:
-        return self.base.find_hash(text_hash) or self.batch.find_hash(text_hash)
-
-    def candidates(self, band_keys: Sequence[str]) -> list[tuple[str, str]]:
-        found = dict(self.base.candidates(band_keys))
-        for aid, text in self.batch.candidates(band_keys):
-            found.setdefault(aid, text)
-        return list(found.items())
+    def texts(self, article_ids: Collection[str]) -> dict[str, str]:
+        return {a: self._texts[a] for a in article_ids if a in self._texts}
 
 
 # --------------------------------------------------------------------------- dedup
 
 
 def fingerprint(article: Article, k: int = 3) -> Fingerprint:
-    """Canonical URL (of ``article.canonical_url or article.url``), text hash and band keys."""
+    """Canonical URL (``dedup_url``), text hash, MinHash signature and LSH band keys."""
     return _fingerprint(article, k)[0]
 
 
@@ -348,8 +435,13 @@ def _fingerprint(article: Article, k: int) -> tuple[Fingerprint, np.ndarray]:
     """The fingerprint and the shingles (normalizing the text once for both)."""
     norm = normalize_text(article.text)
     sh = _shingles_normalized(norm, k)
-    url = canonical_url(article.canonical_url) or canonical_url(article.url)
-    return Fingerprint(article.article_id, url, _hash_normalized(norm), band_keys(minhash(sh))), sh
+    sig = minhash(sh)
+    keys = band_keys(sig)
+    if keys:
+        keys += lead_band_keys(norm, k)
+    fp = Fingerprint(article.article_id, dedup_url(article), _hash_normalized(norm), keys,
+                     signature_bytes(sig), int(sh.size))
+    return fp, sh
 
 
 def _title_key(title: str | None) -> str | None:
@@ -361,87 +453,128 @@ def dedup_batch(
 ) -> tuple[list[DedupDecision], list[Fingerprint]]:
     """Decide, in order, whether each article duplicates a stored or an earlier in-batch one.
 
-    Checks: same canonical URL -> ``"url"``; same normalized-text hash -> ``"exact"``
-    (score 1.0); else LSH candidates (from ``index`` and from earlier articles of this batch)
-    whose containment with the article is >= ``threshold`` -> ``"near"`` with the best
-    containment as score (ties: same title first, then the earliest candidate).
+    Checks, in order:
 
-    A same-URL article with *different* text is an update of the stored one; for now it is a
-    ``"url"`` duplicate (score None) -- versions come later.
+    - same canonical URL (``dedup_url``) as an original: ``"url"`` when the text is one already
+      seen for that story, else ``"version"`` (an update: new text under the same URL), with the
+      containment of the two texts as score;
+    - same normalized-text hash: ``"exact"`` (score 1.0);
+    - LSH candidates (stored, and earlier in this batch) whose estimated Jaccard leaves room for
+      the threshold (``could_contain``), confirmed by containment >= ``threshold``: ``"near"``
+      with the best containment as score. Ties go to the candidate with the same title, then the
+      earliest.
 
     ``duplicate_of`` always names an original: when the matched article is itself an in-batch
-    duplicate, the decision follows it to its original. ``index`` is only read. Returns one
-    decision per article (same order) and a fingerprint for every article, duplicates too.
+    duplicate, the decision follows it to its original. ``index`` is only read, with one call per
+    kind of lookup for the whole batch. Returns one decision per article (same order) and a
+    fingerprint for every article, duplicates too.
     """
+    prints = [_fingerprint(a, k) for a in articles]
+    # Stored candidates for the whole batch: band keys -> ids -> signatures -> texts (survivors only).
+    all_keys = {key for fp, _ in prints for key in fp.band_keys}
+    stored = index.band_matches(all_keys) if all_keys else {}
+    per_article: list[list[str]] = []
+    for fp, _ in prints:
+        seen: dict[str, None] = {}
+        for key in fp.band_keys:
+            for cid in stored.get(key, ()):
+                seen.setdefault(cid, None)
+        per_article.append(list(seen))
+    ids = {cid for cands in per_article for cid in cands}
+    sigs = index.signatures(ids) if ids else {}
+    kept: list[list[str]] = []
+    for (fp, _), cands in zip(prints, per_article):
+        sig = signature_from_bytes(fp.signature)
+        kept.append([c for c in cands if c in sigs and could_contain(
+            estimated_jaccard(sig, sigs[c][0]), fp.shingle_count, sigs[c][1], threshold)])
+    url_hits = {fp.canonical_url: index.find_url(fp.canonical_url) for fp, _ in prints if fp.canonical_url}
+    wanted = {c for cands in kept for c in cands} | {h for h in url_hits.values() if h}
+    texts = index.texts(wanted) if wanted else {}
+
     batch = MemoryIndex()
-    overlay = _Overlay(index, batch)
     root: dict[str, str] = {}  # in-batch article_id -> its original
     titles: dict[str, str | None] = {}
-    cache: dict[str, np.ndarray] = {}  # article_id -> shingles (in-batch and index candidates)
+    cache: dict[str, np.ndarray] = {}  # article_id -> shingles
     done: dict[str, tuple[DedupDecision, Fingerprint]] = {}
     decisions: list[DedupDecision] = []
     fingerprints: list[Fingerprint] = []
 
-    for art in articles:
+    for art, (fp, sh), stored_cands in zip(articles, prints, kept):
         aid = art.article_id
         if aid in done:  # the same article twice in one batch: same answer, never itself
-            d, fp = done[aid]
+            d, fp0 = done[aid]
             decisions.append(d)
-            fingerprints.append(fp)
+            fingerprints.append(fp0)
             continue
-        fp, sh = _fingerprint(art, k)
-        decision = _decide(art, fp, sh, overlay, root, titles, cache, threshold, k)
+
+        def original(other: str | None) -> str | None:
+            if other is None:
+                return None
+            r = root.get(other, other)
+            return None if r == aid else r
+
+        def shingles_of(cid: str) -> np.ndarray | None:
+            if cid not in cache:
+                text = texts.get(cid)
+                if text is None:
+                    return None
+                cache[cid] = shingles(text, k)
+            return cache[cid]
+
+        decision = None
+        if fp.canonical_url:
+            hit = original(url_hits.get(fp.canonical_url) or batch.find_url(fp.canonical_url))
+            if hit:
+                same_text = original(index.find_hash(fp.text_hash) or batch.find_hash(fp.text_hash))
+                if same_text == hit:
+                    decision = DedupDecision(aid, hit, "url", None)
+                else:
+                    other = shingles_of(hit)
+                    score = round(_overlap(sh, other), 6) if other is not None else None
+                    decision = DedupDecision(aid, hit, "version", score)
+        if decision is None:
+            hit = original(index.find_hash(fp.text_hash) or batch.find_hash(fp.text_hash))
+            if hit:
+                decision = DedupDecision(aid, hit, "exact", 1.0)
+        if decision is None and fp.band_keys:
+            sig = signature_from_bytes(fp.signature)
+            cands = list(stored_cands)
+            for cid in batch.band_matches(fp.band_keys).values():
+                cands.extend(cid)
+            bsigs = batch.signatures(cands)
+            title = _title_key(art.title)
+            best: tuple[float, bool, int] | None = None
+            best_id: str | None = None
+            for order, cid in enumerate(dict.fromkeys(cands)):
+                target = original(cid)
+                if target is None:
+                    continue
+                if cid in bsigs and not could_contain(estimated_jaccard(sig, bsigs[cid][0]), fp.shingle_count,
+                                                      bsigs[cid][1], threshold):
+                    continue
+                csh = shingles_of(cid)
+                if csh is None:
+                    continue
+                score = _overlap(sh, csh)
+                if score < threshold:
+                    continue
+                key = (round(score, 9), bool(title) and titles.get(cid) == title, -order)
+                if best is None or key > best:
+                    best, best_id = key, target
+            if best is not None:
+                decision = DedupDecision(aid, best_id, "near", round(best[0], 6))
+        if decision is None:
+            decision = DedupDecision(aid, None, None, None)
+
         root[aid] = decision.duplicate_of or aid
         titles[aid] = _title_key(art.title)
         cache[aid] = sh
-        batch.add(fp, art.text)
+        texts.setdefault(aid, art.text)
+        batch.add(fp, art.text, decision.duplicate_of)
         done[aid] = (decision, fp)
         decisions.append(decision)
         fingerprints.append(fp)
     return decisions, fingerprints
-
-
-def _decide(
-    art: Article, fp: Fingerprint, sh: np.ndarray, index: DedupIndex, root: dict[str, str],
-    titles: dict[str, str | None], cache: dict[str, np.ndarray], threshold: float, k: int,
-) -> DedupDecision:
-    aid = art.article_id
-
-    def original(other: str | None) -> str | None:
-        if other is None:
-            return None
-        r = root.get(other, other)
-        return None if r == aid else r
-
-    if fp.canonical_url:
-        hit = original(index.find_url(fp.canonical_url))
-        if hit:
-            return DedupDecision(aid, hit, "url", None)
-    hit = original(index.find_hash(fp.text_hash))
-    if hit:
-        return DedupDecision(aid, hit, "exact", 1.0)
-    if not fp.band_keys:
-        return DedupDecision(aid, None, None, None)
-
-    title = _title_key(art.title)
-    best: tuple[float, bool, int] | None = None
-    best_id: str | None = None
-    for order, (cid, ctext) in enumerate(index.candidates(fp.band_keys)):
-        target = original(cid)
-        if target is None:
-            continue
-        csh = cache.get(cid)
-        if csh is None:
-            csh = cache[cid] = shingles(ctext, k)
-        score = _overlap(sh, csh)
-        if score < threshold:
-            continue
-        key = (round(score, 9), bool(title) and titles.get(cid) == title, -order)
-        if best is None or key > best:
-            best, best_id = key, target
-    if best is None:
-        return DedupDecision(aid, None, None, None)
-    return DedupDecision(aid, best_id, "near", round(best[0], 6))
 
 
 def unique_articles(articles: Iterable[Article], decisions: Iterable[DedupDecision]) -> list[Article]:
@@ -453,7 +586,7 @@ def unique_articles(articles: Iterable[Article], decisions: Iterable[DedupDecisi
 def reason_counts(decisions: Iterable[DedupDecision]) -> dict[str, int]:
     """How many articles were new and how many were duplicates per reason."""
     c = Counter(d.reason or "new" for d in decisions)
-    return {r: c.get(r, 0) for r in ("new", "url", "exact", "near")}
+    return {r: c.get(r, 0) for r in ("new", "url", "version", "exact", "near")}
 
 
 # --------------------------------------------------------------------------- Prefect tasks

@@ -99,7 +99,7 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
     arts = unique_by(batch.articles, lambda a: a.article_id)
     dups = unique_by((d for d in batch.decisions if d.duplicate_of), lambda d: d.article_id)
     bands = unique_by(
-        ((k, f.article_id) for f in fps.values() for k in f.band_keys), lambda r: r
+        ((k, f.article_id) for f in fps.values() if f.signature for k in f.band_keys), lambda r: r
     )
     events = unique_by(batch.events, lambda e: e.event_id)
     fails = unique_by(batch.failures, lambda f: f.failure_id)
@@ -135,7 +135,10 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
             for a in arts
         ],
         "insert_duplicates": [(d.article_id, d.duplicate_of, d.reason, d.score, run) for d in dups],
-        "insert_article_bands": bands,
+        "insert_lsh_bands": bands,  # before the signatures: it skips articles that have one
+        "insert_article_signatures": [
+            (f.article_id, f.signature, f.shingle_count, run) for f in fps.values() if f.signature
+        ],
         "insert_events": [
             (e.event_id, e.article_id, e.sentence_idx, e.sentence, e.sentence_start, e.sentence_end,
              e.event_type, e.mode, e.trigger, e.actor_text, e.actor_name, e.actor_country,
@@ -158,6 +161,25 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
     }
 
 
+def backfill_signatures(con: duckdb.DuckDBPyConnection, run_id: str, k: int = 3) -> int:
+    """Signatures and band keys for articles stored before migration 008 (computed from their
+    stored text, in the open transaction). Returns how many articles got one."""
+    from tasks.dedup import fingerprint
+
+    n = 0
+    cur = con.execute(sql("articles_without_signature"))
+    while rows := cur.fetchmany(1000):
+        fps = [fingerprint(Article(aid, aid, "", url, canonical, title, (), None, None, None, None, text), k)
+               for aid, url, canonical, title, text, _ in rows]
+        bands = [(key, f.article_id) for f in fps for key in f.band_keys]
+        sigs = [(f.article_id, f.signature, f.shingle_count, run_id) for f in fps]
+        for name, table_rows in (("insert_lsh_bands", bands), ("insert_article_signatures", sigs)):
+            for chunk in chunks(table_rows, CHUNK_ROWS, CHUNK_BYTES):
+                con.execute(sql(name), [list(col) for col in zip(*chunk)])
+        n += len(fps)
+    return n
+
+
 def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
     """Write the batch and the run's row in one transaction; returns the migrations applied."""
     db_path = Path(db_path)
@@ -167,6 +189,8 @@ def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
         try:
             con.execute("BEGIN TRANSACTION")
             applied = migrate(con)
+            if "008_dedup_signatures" in applied:
+                backfill_signatures(con, batch.run_id)
             for name, table_rows in rows.items():
                 # the rows go in as column lists, a chunk per statement (bounded memory)
                 for chunk in chunks(table_rows, CHUNK_ROWS, CHUNK_BYTES):

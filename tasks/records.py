@@ -112,7 +112,7 @@ class DedupDecision:
 
     article_id: str
     duplicate_of: str | None  # the article it duplicates, or None when it is new
-    reason: str | None  # "url" | "exact" | "near" | None
+    reason: str | None  # "url" | "version" | "exact" | "near" | None
     score: float | None = None  # similarity behind a "near" decision (containment), else 1.0 / None
 
 
@@ -123,7 +123,9 @@ class Fingerprint:
     article_id: str
     canonical_url: str | None  # normalized by tasks.dedup.canonical_url
     text_hash: str  # hash of the normalized text
-    band_keys: tuple[str, ...]  # MinHash LSH band keys
+    band_keys: tuple[int, ...]  # MinHash LSH band keys (signed 64-bit), full text then lead
+    signature: bytes = b""  # MinHash signature of the full text (128 little-endian uint64)
+    shingle_count: int = 0  # number of distinct word shingles of the text
 
 
 @dataclass(frozen=True)

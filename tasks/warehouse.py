@@ -12,9 +12,10 @@ import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Collection, Iterator, Sequence
 
 import duckdb
+import numpy as np
 
 from tasks.errors import WarehouseError
 from tasks.settings import PROJECT_ROOT
@@ -202,11 +203,26 @@ class WarehouseIndex:
     def find_hash(self, text_hash: str) -> str | None:
         return self._one("find_by_text_hash", text_hash)
 
-    def candidates(self, band_keys: Sequence[str]) -> list[tuple[str, str]]:
+    def _rows(self, name: str, values: Collection) -> list[tuple]:
         con = self._connection()
-        if con is None or not band_keys:
+        if con is None or not values:
             return []
-        return [(r[0], r[1]) for r in con.execute(sql("candidates_by_bands"), [list(band_keys)]).fetchall()]
+        return con.execute(sql(name), [list(values)]).fetchall()
+
+    def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for key, aid in self._rows("band_matches", keys):
+            out.setdefault(key, []).append(aid)
+        return out
+
+    def signatures(self, article_ids: Collection[str]) -> dict[str, tuple[np.ndarray, int]]:
+        from tasks.dedup import signature_from_bytes
+
+        return {aid: (signature_from_bytes(blob), count)
+                for aid, blob, count in self._rows("signatures_of", article_ids)}
+
+    def texts(self, article_ids: Collection[str]) -> dict[str, str]:
+        return dict(self._rows("texts_of", article_ids))
 
     def close(self) -> None:
         if self._con is not None:

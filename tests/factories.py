@@ -22,7 +22,8 @@ def make_batch(run_id: str = "run-1") -> tuple[Batch, RunSummary]:
         DedupDecision(arts[1].article_id, None, None),
         DedupDecision(arts[2].article_id, arts[0].article_id, "exact", 1.0),
     )
-    fps = tuple(Fingerprint(a.article_id, a.url, f"hash-{i % 2}", (f"b00:{i % 2}", f"b01:{i}")) for i, a in enumerate(arts))
+    fps = tuple(Fingerprint(a.article_id, a.url, f"hash-{i % 2}", (i % 2, 100 + i), bytes([i]) * 8, 10 + i)
+                for i, a in enumerate(arts))
     sentence = TEXT_A.split("\n\n")[0]
     event = Event(
         "ev1", arts[0].article_id, 0, sentence, 0, len(sentence), "ASSAULT", "drone", "drone strike",

@@ -84,7 +84,7 @@ def test_dedup_jsonl(tmp_path):
     jl.write_text("\n".join(json.dumps(r) for r in recs))
     code, out = run("dedup", "--jsonl", str(jl))
     got = {x["id"]: (x["duplicate_of"], x["reason"]) for x in map(json.loads, out.splitlines())}
-    assert got == {"a": (None, None), "b": ("a", "url"), "c": ("a", "exact"), "d": ("a", "near"), "e": (None, None)}
+    assert got == {"a": (None, None), "b": ("a", "version"), "c": ("a", "exact"), "d": ("a", "near"), "e": (None, None)}
 
 
 def test_bad_jsonl_line_is_a_one_line_error(tmp_path):

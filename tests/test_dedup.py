@@ -27,6 +27,7 @@ from tasks.dedup import (
     minhash,
     normalize_text,
     shingles,
+    site_of,
     text_hash,
     unique_articles,
 )
@@ -201,14 +202,15 @@ def test_minhash_is_exact_universal_hashing_and_estimates_jaccard():
 
 
 FOX = "The quick brown fox jumps over the lazy dog near the river bank."
-FOX_KEYS = ("b00:d0a0b0a220e13b8f", "b01:6b160b60899dee61", "b02:932ab091e9674e89")
+FOX_KEYS = (1189561351476588869, -3375408217317092532, -6665281570599383664)
 FOX_HASH = "2a93c780766b97ef6a1cdfeb4bdd932d62ba890a34f92ea7f2babde481fdfbdc"
 
 
 def test_band_keys_are_fixed_values():
     keys = band_keys(minhash(shingles(FOX, 3)))
     assert len(keys) == 64 and len(set(keys)) == 64
-    assert keys[:3] == FOX_KEYS and keys[-1] == "b63:07c15c2954ff530c"
+    assert keys[:3] == FOX_KEYS and keys[-1] == 2509526306982722733
+    assert all(isinstance(k, int) and -2**63 <= k < 2**63 for k in keys)  # BIGINT in the warehouse
     assert text_hash(FOX) == FOX_HASH
     assert band_keys(minhash(np.empty(0, np.uint64))) == ()
     assert len(band_keys(minhash(shingles(FOX, 3)), bands=32)) == 32
@@ -218,24 +220,38 @@ def test_band_keys_are_fixed_values():
 
 def test_band_keys_do_not_depend_on_the_process():
     code = ("from tasks.dedup import band_keys, minhash, shingles, text_hash; import sys; "
-            "print(','.join(band_keys(minhash(shingles(sys.argv[1], 3)))), text_hash(sys.argv[1]))")
+            "print(','.join(map(str, band_keys(minhash(shingles(sys.argv[1], 3))))), text_hash(sys.argv[1]))")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}  # another str-hash salt
     out = subprocess.run([sys.executable, "-c", code, FOX], capture_output=True, text=True,
                          env=env, cwd=ROOT, check=True).stdout.split()
-    assert out == [",".join(band_keys(minhash(shingles(FOX, 3)))), FOX_HASH]
-    assert out[0].split(",")[:3] == list(FOX_KEYS)
+    assert out == [",".join(map(str, band_keys(minhash(shingles(FOX, 3))))), FOX_HASH]
+    assert out[0].split(",")[:3] == [str(k) for k in FOX_KEYS]
 
 
 # --------------------------------------------------------------------------- dedup_batch
 
 
-def test_fingerprint_uses_declared_canonical_url_first():
-    art = make_article("a1", FOX, url="https://m.example/x?utm_source=rss",
+def test_fingerprint_uses_a_declared_canonical_url_on_the_same_site():
+    art = make_article("a1", FOX, url="https://m.example.com/x?utm_source=rss",
                        canonical="HTTP://WWW.Example.com/fox/?ref=home")
     fp = fingerprint(art)
-    assert fp == Fingerprint("a1", "https://example.com/fox", FOX_HASH, band_keys(minhash(shingles(FOX, 3))))
-    assert fingerprint(replace(art, canonical_url="garbage")).canonical_url == "https://m.example/x"
+    sig = minhash(shingles(FOX, 3))
+    assert fp.canonical_url == "https://example.com/fox"
+    assert (fp.article_id, fp.text_hash, fp.shingle_count) == ("a1", FOX_HASH, shingles(FOX, 3).size)
+    assert fp.band_keys[:64] == band_keys(sig) and len(fp.band_keys) == 64 + 16  # full text, then lead
+    assert np.array_equal(np.frombuffer(fp.signature, "<u8"), sig)
+    assert fingerprint(replace(art, canonical_url="garbage")).canonical_url == "https://m.example.com/x"
     assert fingerprint(replace(art, canonical_url=None, url=None)).canonical_url is None
+    assert fingerprint(replace(art, url=None)).canonical_url == "https://example.com/fox"
+
+
+def test_a_canonical_on_another_site_counts_only_for_known_syndication_sources():
+    partner = make_article("p1", FOX, url="https://partner.example.org/news/fox-story",
+                           canonical="https://www.apnews.com/article/fox-123")
+    assert fingerprint(partner).canonical_url == "https://apnews.com/article/fox-123"
+    aggregator = replace(partner, canonical_url="https://aggregator.example.net/item/9")
+    assert fingerprint(aggregator).canonical_url == "https://partner.example.org/news/fox-story"
+    assert site_of("https://news.bbc.co.uk/a") == "bbc.co.uk" and site_of("https://m.example.com/") == "example.com"
 
 
 def test_batch_url_exact_near_and_new():
@@ -261,7 +277,7 @@ def test_batch_url_exact_near_and_new():
     assert 0.8 <= near.score <= 1.0
     assert by_id[other.article_id].duplicate_of is None
     assert [f.article_id for f in fps] == [d.article_id for d in decisions]  # duplicates too
-    assert all(len(f.band_keys) == 64 for f in fps)
+    assert all(len(f.band_keys) == 64 + 16 for f in fps)  # full-text bands, then lead bands
     assert [a.article_id for a in unique_articles([orig, variant, retyped, partner, other], decisions)] == [
         orig.article_id, other.article_id]
 
@@ -281,13 +297,18 @@ def test_threshold_and_k_are_honoured():
     assert k5[1].score != loose[1].score
 
 
-def test_update_with_same_url_is_a_url_duplicate():
+def test_new_text_under_the_same_url_is_a_version():
     update = gold(cluster("update"))
     orig = gold(update.article_id.replace("update", "original"))
     assert canonical_url(update.url) == canonical_url(orig.url)
     assert text_hash(update.text) != text_hash(orig.text)
-    decisions, _ = dedup_batch([orig, update], MemoryIndex())
-    assert decisions[1] == DedupDecision(update.article_id, orig.article_id, "url", None)
+    decisions, _ = dedup_batch([orig, update, update, replace(orig, article_id="again", raw_id="again")],
+                               MemoryIndex())
+    d = decisions[1]
+    assert (d.article_id, d.duplicate_of, d.reason) == (update.article_id, orig.article_id, "version")
+    assert 0.9 <= d.score < 1.0  # containment of the two versions' texts
+    # The original's text seen again under its URL is a plain URL duplicate, not a new version.
+    assert (decisions[3].duplicate_of, decisions[3].reason) == (orig.article_id, "url")
 
 
 def test_duplicate_points_to_the_original_through_in_batch_chains():
@@ -298,7 +319,7 @@ def test_duplicate_points_to_the_original_through_in_batch_chains():
     url_twin = make_article("twin", orig.text + "\n\nCorrection appended.", url=full_copy.url + "?utm_source=x")
     # stub first: the full copy contains it (near), the twin shares the copy's URL -> both point to stub
     decisions, _ = dedup_batch([stub, full_copy, url_twin], MemoryIndex())
-    assert [(d.duplicate_of, d.reason) for d in decisions] == [(None, None), ("stub", "near"), ("stub", "url")]
+    assert [(d.duplicate_of, d.reason) for d in decisions] == [(None, None), ("stub", "near"), ("stub", "version")]
 
 
 def test_same_article_twice_is_never_its_own_duplicate():
@@ -329,7 +350,7 @@ def test_across_nights_with_a_prefilled_index():
     night2, fps2 = dedup_batch(variants + [fresh], index)
     for d in night2[:-1]:
         assert d.duplicate_of == d.article_id.split("-")[0] + "-original", d
-        assert d.reason in ("url", "exact", "near")
+        assert d.reason in ("url", "version", "exact", "near")
     assert night2[-1] == DedupDecision(fresh.article_id, None, None, None)
     assert len(fps2) == len(variants) + 1
     assert len(index) == 4  # dedup_batch only reads the given index

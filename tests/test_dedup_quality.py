@@ -224,7 +224,7 @@ def test_predict_end_to_end_on_a_tiny_gold():
              pair("s1-original", "s2-original", "not_dup", "original", "original", "same_category_similar")]
     assert gate_metrics(score_pairs(pairs, run.groups)) == {
         "precision": 1.0, "recall": 1.0, "f1": 1.0, "recall_truncation": 1.0}
-    assert reasons_by_perturbation(rows, run.decisions)["truncation"] == {"new": 0, "url": 0, "exact": 0, "near": 1}
+    assert reasons_by_perturbation(rows, run.decisions)["truncation"] == {"new": 0, "url": 0, "version": 0, "exact": 0, "near": 1}
 
 
 def test_missing_gold_is_a_clear_error(tmp_path: Path):

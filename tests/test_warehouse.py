@@ -8,11 +8,11 @@ import pytest
 from tasks.errors import WarehouseError
 from tasks.load import load_batch, parse_timestamp
 from tasks.warehouse import (
-    WarehouseIndex, check_writable, known_raw_ids, migrations, query, run_checks, sql,
+    WarehouseIndex, check_writable, connect, known_raw_ids, migrations, query, run_checks, sql,
 )
 from tests.factories import NOW, make_batch
 
-TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.article_bands",
+TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.lsh_bands", "staging.article_signatures",
           "marts.events", "ops.failures", "ops.runs"]
 
 
@@ -39,7 +39,7 @@ def test_load_writes_every_layer_once_and_reloading_changes_nothing(tmp_path):
     first = snapshot(db)
     assert {t: len(v) for t, v in first.items()} == {
         "raw.documents": 3, "staging.articles": 3, "staging.duplicates": 1,
-        "staging.article_bands": 6, "marts.events": 1, "ops.failures": 1, "ops.runs": 1,
+        "staging.lsh_bands": 6, "staging.article_signatures": 3, "marts.events": 1, "ops.failures": 1, "ops.runs": 1,
     }
     load_batch(db, batch, summary)  # the same run again
     assert snapshot(db) == first
@@ -86,17 +86,25 @@ def test_known_ids_and_index_lookups(tmp_path):
     db = tmp_path / "w.duckdb"
     assert known_raw_ids(db, ["x"]) == set()
     with WarehouseIndex(db) as idx:  # no file yet: an empty index
-        assert idx.find_hash("hash-0") is None and idx.candidates(["b00:0"]) == []
+        assert idx.find_hash("hash-0") is None and idx.band_matches([0]) == {} and idx.texts(["x"]) == {}
     batch, summary = make_batch()
     load_batch(db, batch, summary)
     a, b, c = (x.article_id for x in batch.articles)
     assert known_raw_ids(db, [a, "nope"]) == {a}
     with WarehouseIndex(db) as idx:
-        assert idx.find_hash("hash-0") == a  # c has the same hash but is a duplicate
+        assert idx.find_hash("hash-0") == a  # c has the same hash; it duplicates a
         assert idx.find_url("https://ex.com/b") == b
         assert idx.find_url("https://nowhere") is None
-        assert [r[0] for r in idx.candidates(["b00:0", "b01:2"])] == [a]
-        assert idx.candidates(["b01:1"]) == [(b, batch.articles[1].text)]
+        # c is a duplicate: its keys are stored, but only originals are candidates
+        assert idx.band_matches([0, 102, 7]) == {0: [a]}
+        assert idx.band_matches([1, 101]) == {1: [b], 101: [b]}
+        sigs = idx.signatures([a, b, c, "nope"])
+        assert sorted(sigs) == sorted([a, b, c]) and sigs[b][1] == 11 and sigs[b][0].tobytes() == bytes([1]) * 8
+        assert idx.texts([b, "nope"]) == {b: batch.articles[1].text}
+    load_batch(db, batch, summary)  # the same night again: no key or signature is stored twice
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM staging.lsh_bands").fetchone()[0] == 6
+        assert con.execute("SELECT count(*) FROM staging.article_signatures").fetchone()[0] == 3
 
 
 def test_query_is_read_only(tmp_path):
