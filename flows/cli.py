@@ -62,13 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", metavar="FILE", help="documents as JSON lines instead of PATHs")
 
     p = sub.add_parser(
-        "dedup", help="find duplicates among documents in a JSONL file",
-        description="De-duplicate the documents of a JSONL file (lines {\"id\", \"url\"?, "
-        "\"title\"?, \"text\"}) among themselves, in file order, with the flow's rules: same "
-        "canonical URL, same normalized text, or near-duplicate text. Prints one JSON line per "
-        "document: {\"id\", \"duplicate_of\", \"reason\", \"score\"}.",
+        "dedup", help="find duplicates in a JSONL file, or explain why two documents are (not) duplicates",
+        description="With --jsonl: de-duplicate the documents of a JSONL file (lines {\"id\", "
+        "\"url\"?, \"title\"?, \"text\"}) among themselves, in file order, with the flow's rules: same "
+        "canonical URL (a duplicate, or a new version when the text changed), same normalized text, or "
+        "near-duplicate text. Prints one JSON line per document: {\"id\", \"duplicate_of\", "
+        "\"reason\", \"score\"}. With --explain A B: every measure dedup uses on two documents and the "
+        "flow's decision for B when A came first; A and B are files (cleaned as the flow cleans them) or "
+        "article ids in the warehouse (NEWSFLOW_DB_PATH); the exit status is 0 for duplicates, 1 for "
+        "not. Thresholds: NEWSFLOW_NEAR_DUP_THRESHOLD, NEWSFLOW_SHINGLE_SIZE.",
     )
-    p.add_argument("--jsonl", metavar="FILE", required=True)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--jsonl", metavar="FILE", help="documents as JSON lines")
+    g.add_argument("--explain", nargs=2, metavar=("A", "B"), help="two files or warehouse article ids")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="--explain output (default: text)")
 
     p = sub.add_parser(
         "feed", help="print a feed's entries as we read them (JSON lines)",
@@ -111,9 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sql", help="run a read-only SQL query on the warehouse",
         description="Run one read-only SQL query on the warehouse and print the result. "
-        "Tables: raw.documents, raw.feed_entries, raw.robots, staging.articles, staging.duplicates, marts.events, ops.runs, "
-        "ops.failures, ops.source_state; views: marts.articles, marts.daily_events, marts.dyads, "
-        "marts.duplicate_groups, ops.failure_reasons.",
+        "Tables: raw.documents, raw.feed_entries, raw.robots, staging.articles, staging.duplicates, "
+        "staging.article_signatures, staging.lsh_bands, marts.events, ops.runs, ops.failures, ops.source_state; "
+        "views: staging.story_members, marts.articles, marts.article_versions, marts.daily_events, marts.dyads, "
+        "marts.duplicate_groups, marts.story_groups, marts.story_outlets, marts.stories_per_day, "
+        "ops.failure_reasons.",
     )
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
@@ -204,12 +213,42 @@ def cmd_events(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def _explain_target(ref: str, db_path: Path) -> Any:
+    """A file (cleaned as the flow cleans it) or an article id in the warehouse, as an Article."""
+    from tasks.errors import NewsflowError
+    from tasks.records import Article
+    from tasks.warehouse import query
+
+    if Path(ref).is_file():
+        _, article, error = next(clean_files([ref]))
+        if article is None:
+            raise NewsflowError(f"{ref}: cannot be cleaned: {error}")
+        return article
+    if db_path.is_file():
+        _, rows = query(db_path, "SELECT article_id, raw_id, source, url, canonical_url, title, text "
+                                 "FROM staging.articles WHERE article_id = ?", [ref])
+        if rows:
+            aid, raw, source, url, canonical, title, text = rows[0]
+            return Article(aid, raw, source, url, canonical, title, (), None, None, None, None, text)
+    raise NewsflowError(f"{ref}: no such file, and no article with that id in {db_path}")
+
+
 def cmd_dedup(args: argparse.Namespace, out: Any) -> int:
-    from tasks.dedup import MemoryIndex, dedup_batch
+    from tasks.dedup import MemoryIndex, dedup_batch, explain
     from tasks.records import Article
     from tasks.settings import Settings
 
     settings = Settings.from_env()
+    if args.explain:
+        a, b = (_explain_target(ref, settings.db_path) for ref in args.explain)
+        ex = explain(a, b, threshold=settings.near_dup_threshold, k=settings.shingle_size)
+        if args.format == "json":
+            from dataclasses import asdict
+
+            print(json.dumps({**asdict(ex), "duplicate": ex.duplicate}), file=out)
+        else:
+            print("\n".join(ex.lines()), file=out)
+        return 0 if ex.duplicate else 1
     articles = [
         Article(
             article_id=str(rec["id"]), raw_id=str(rec["id"]), source="cli", url=rec.get("url"),

@@ -24,6 +24,7 @@ Jaccard, so truncated copies still become candidates), containment threshold 0.8
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, replace
 import re
 import unicodedata
 from collections import Counter
@@ -575,6 +576,88 @@ def dedup_batch(
         decisions.append(decision)
         fingerprints.append(fp)
     return decisions, fingerprints
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why two articles are or aren't duplicates under the flow's rules (``explain``)."""
+
+    a: str
+    b: str
+    url_a: str | None
+    url_b: str | None
+    same_url: bool
+    same_text: bool  # equal normalized-text hashes
+    shingles_a: int
+    shingles_b: int
+    common_shingles: int
+    jaccard: float
+    containment: float  # share of the shorter text's shingles found in the other
+    estimated_jaccard: float  # from the MinHash signatures
+    shared_bands: int  # full-text LSH bands in common
+    shared_lead_bands: int  # lead bands in common
+    prefilter_passes: bool  # could_contain: the signatures leave room for the threshold
+    same_title: bool
+    threshold: float
+    shingle_size: int
+    reason: str | None  # the flow's decision for B after A: url | version | exact | near | None
+    score: float | None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.reason is not None
+
+    def lines(self) -> list[str]:
+        verdict = (f"DUPLICATE ({self.reason}{'' if self.score is None else f', score {self.score:.3f}'})"
+                   if self.duplicate else "NOT duplicates")
+        why = {
+            "url": "same canonical URL and a text already seen for it",
+            "version": "same canonical URL, new text: B is a later version of A",
+            "exact": "same text once case, whitespace, quotes and dashes are folded",
+            "near": f"containment {self.containment:.3f} >= threshold {self.threshold}",
+            None: ("no shared LSH band: never compared" if not (self.shared_bands or self.shared_lead_bands)
+                   else "the signatures rule it out before the texts are compared" if not self.prefilter_passes
+                   else f"containment {self.containment:.3f} < threshold {self.threshold}"),
+        }[self.reason]
+        return [
+            f"{self.b} vs {self.a}: {verdict}: {why}",
+            f"  canonical URL   A {self.url_a or '-'}",
+            f"                  B {self.url_b or '-'}  ({'same' if self.same_url else 'different'})",
+            f"  text hash       {'same' if self.same_text else 'different'}",
+            f"  {self.shingle_size}-word shingles A {self.shingles_a}, B {self.shingles_b}, in common {self.common_shingles}",
+            f"  containment     {self.containment:.3f}  (threshold {self.threshold}: NEWSFLOW_NEAR_DUP_THRESHOLD)",
+            f"  Jaccard         {self.jaccard:.3f}  (MinHash estimate {self.estimated_jaccard:.3f})",
+            f"  LSH bands       {self.shared_bands} of {BANDS} shared, lead bands {self.shared_lead_bands} of {LEAD_BANDS}"
+            f"  ({'a candidate' if self.shared_bands or self.shared_lead_bands else 'not a candidate'})",
+            f"  prefilter       {'passes' if self.prefilter_passes else 'rules it out'}",
+            f"  title           {'same' if self.same_title else 'different'}",
+        ]
+
+
+def explain(a: Article, b: Article, *, threshold: float = 0.8, k: int = 3) -> Explanation:
+    """Every measure dedup uses on A and B, and the flow's decision for B when A came first."""
+    (fa, sa), (fb, sb) = _fingerprint(a, k), _fingerprint(b, k)
+    decisions, _ = dedup_batch([a, replace(b, article_id=b.article_id if b.article_id != a.article_id
+                                             else b.article_id + "'")], MemoryIndex(), threshold=threshold, k=k)
+    d = decisions[1]
+    common = int(np.intersect1d(sa, sb, assume_unique=True).size)
+    union = sa.size + sb.size - common
+    sig_a, sig_b = signature_from_bytes(fa.signature), signature_from_bytes(fb.signature)
+    j_est = estimated_jaccard(sig_a, sig_b)
+    full_a, full_b = set(fa.band_keys[:BANDS]), set(fb.band_keys[:BANDS])
+    lead_a, lead_b = set(fa.band_keys[BANDS:]), set(fb.band_keys[BANDS:])
+    ta, tb = _title_key(a.title), _title_key(b.title)
+    return Explanation(
+        a=a.article_id, b=b.article_id, url_a=fa.canonical_url, url_b=fb.canonical_url,
+        same_url=bool(fa.canonical_url) and fa.canonical_url == fb.canonical_url,
+        same_text=fa.text_hash == fb.text_hash, shingles_a=int(sa.size), shingles_b=int(sb.size),
+        common_shingles=common, jaccard=round(common / union, 6) if union else 0.0,
+        containment=round(_overlap(sa, sb), 6), estimated_jaccard=round(j_est, 6),
+        shared_bands=len(full_a & full_b), shared_lead_bands=len(lead_a & lead_b),
+        prefilter_passes=could_contain(j_est, fa.shingle_count, fb.shingle_count, threshold),
+        same_title=bool(ta) and ta == tb, threshold=threshold, shingle_size=k,
+        reason=d.reason, score=d.score,
+    )
 
 
 def unique_articles(articles: Iterable[Article], decisions: Iterable[DedupDecision]) -> list[Article]:

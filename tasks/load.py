@@ -167,8 +167,8 @@ def backfill_signatures(con: duckdb.DuckDBPyConnection, run_id: str, k: int = 3)
     from tasks.dedup import fingerprint
 
     n = 0
-    cur = con.execute(sql("articles_without_signature"))
-    while rows := cur.fetchmany(1000):
+    # Each round stores the signatures of the rows it read, so the next round reads the next ones.
+    while rows := con.execute(sql("articles_without_signature"), [1000]).fetchall():
         fps = [fingerprint(Article(aid, aid, "", url, canonical, title, (), None, None, None, None, text), k)
                for aid, url, canonical, title, text, _ in rows]
         bands = [(key, f.article_id) for f in fps for key in f.band_keys]
@@ -189,7 +189,7 @@ def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
         try:
             con.execute("BEGIN TRANSACTION")
             applied = migrate(con)
-            if "008_dedup_signatures" in applied:
+            if "008_dedup_signatures.sql" in applied:  # articles stored before it get signatures
                 backfill_signatures(con, batch.run_id)
             for name, table_rows in rows.items():
                 # the rows go in as column lists, a chunk per statement (bounded memory)

@@ -44,8 +44,14 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+_LAYER_ORDER = {"staging": 0, "marts": 1, "ops": 2}
+
+
 def views() -> list[tuple[str, str]]:
-    return [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((SQL_DIR / "views").glob("*.sql"))]
+    """The view files, layer by layer (staging, marts, ops), then by name: a view may use the
+    views of an earlier layer, and views of its own layer whose names sort before its own."""
+    paths = sorted((SQL_DIR / "views").glob("*.sql"), key=lambda p: (_LAYER_ORDER.get(p.stem.split(".")[0], 3), p.stem))
+    return [(p.stem, p.read_text(encoding="utf-8")) for p in paths]
 
 
 def checks() -> list[tuple[str, str]]:

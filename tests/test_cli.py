@@ -257,3 +257,31 @@ def _env():
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+
+
+def test_dedup_explain_files_and_warehouse_ids(tmp_path, monkeypatch, capsys):
+    text = (SEEDS / "000_6d746afb71c21aef.txt").read_text(encoding="utf-8")
+    a, b, c = tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"
+    a.write_text(text, encoding="utf-8")
+    b.write_text("\n".join(text.splitlines()[:9]), encoding="utf-8")  # the first lines only
+    c.write_text("An unrelated story about football results and the league table this weekend.", encoding="utf-8")
+    code, out = run("dedup", "--explain", str(a), str(b))
+    assert code == 0 and "DUPLICATE (near" in out.splitlines()[0] and "containment" in out
+    code, out = run("dedup", "--explain", str(a), str(c), "--format", "json")
+    got = json.loads(out)
+    assert code == 1 and got["duplicate"] is False and got["reason"] is None and got["shared_bands"] == 0
+
+    # Article ids in the warehouse.
+    from tasks.load import load_batch
+    from tests.factories import make_batch
+
+    db = tmp_path / "w.duckdb"
+    batch, summary = make_batch()
+    load_batch(db, batch, summary)
+    monkeypatch.setenv("NEWSFLOW_DB_PATH", str(db))
+    first, _, mirror = (x.article_id for x in batch.articles)
+    code, out = run("dedup", "--explain", first, mirror)
+    assert code == 0 and f"{mirror} vs {first}: DUPLICATE (exact" in out
+    code, out = run("dedup", "--explain", first, "no-such-id")
+    err = capsys.readouterr().err
+    assert code == 2 and "no-such-id: no such file, and no article with that id in" in err

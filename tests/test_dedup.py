@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from tasks.dedup import (
+    LEAD_BANDS,
     TRACKING_PARAMS,
     MemoryIndex,
     band_keys,
@@ -23,6 +24,7 @@ from tasks.dedup import (
     containment,
     dedup_batch,
     dedup_task,
+    explain,
     fingerprint,
     minhash,
     normalize_text,
@@ -422,3 +424,32 @@ def test_dedup_task_fn_logs_counts(caplog):
     assert all(d.duplicate_of == orig.article_id for d in decisions[1:])
     assert len(fps) == len(batch)
     assert "'new': 1" in caplog.text
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def test_explain_a_truncated_copy_and_an_unrelated_story():
+    trunc = gold(cluster("truncation"))
+    orig = gold(trunc.article_id.replace("truncation", "original"))
+    ex = explain(orig, trunc)
+    assert (ex.reason, ex.duplicate, ex.same_url, ex.same_text) == ("near", True, False, False)
+    assert ex.containment == 1.0 and ex.common_shingles == ex.shingles_b < ex.shingles_a
+    assert 0 < ex.jaccard < 1 and abs(ex.estimated_jaccard - ex.jaccard) < 0.15
+    assert ex.shared_lead_bands == LEAD_BANDS and ex.prefilter_passes
+    assert ex.lines()[0].startswith(f"{trunc.article_id} vs {orig.article_id}: DUPLICATE (near, score 1.000)")
+    other = gold(cluster("original", 3))
+    ex = explain(orig, other)
+    assert (ex.reason, ex.duplicate) == (None, False) and ex.containment < 0.8
+    assert "NOT duplicates" in ex.lines()[0]
+    # The decision is the flow's: the same as dedup_batch on [A, B].
+    assert explain(orig, trunc, threshold=1.01).reason is None
+
+
+def test_explain_a_new_version_under_the_same_url():
+    update = gold(cluster("update"))
+    orig = gold(update.article_id.replace("update", "original"))
+    ex = explain(orig, update)
+    assert (ex.reason, ex.same_url, ex.same_text) == ("version", True, False)
+    assert "later version" in ex.lines()[0]
+    assert explain(orig, orig).reason == "url"  # the same document twice

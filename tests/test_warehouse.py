@@ -53,8 +53,8 @@ def test_views_answer(tmp_path):
     assert rows == [(True, 1, 1), (True, 0, 0)]
     _, rows = query(db, "SELECT event_date::VARCHAR, event_type, n_events FROM marts.daily_events")
     assert rows == [("2024-01-04", "ASSAULT", 1)]
-    _, rows = query(db, "SELECT reason, member_source FROM marts.duplicate_groups")
-    assert rows == [("exact", "mirror")]
+    _, rows = query(db, "SELECT reason, member_source, is_canonical FROM marts.duplicate_groups ORDER BY reason")
+    assert rows == [("exact", "mirror", False), ("original", "seed", True)]
 
 
 def test_a_crash_mid_load_leaves_no_part_of_the_batch(tmp_path, monkeypatch):
@@ -203,3 +203,33 @@ def test_article_metadata_and_live_source_rows_land_typed(tmp_path):
     assert query(db, "SELECT source, etag, consecutive_failures FROM ops.source_state")[1] == [("seed", '"v1"', 0)]
     assert query(db, "SELECT origin, status FROM raw.robots")[1] == [("https://ex.com:443", 200)]
     assert run_checks(db) == {}
+
+
+def test_migration_008_gives_articles_stored_before_it_signatures_and_band_keys(tmp_path):
+    from dataclasses import replace
+
+    from tasks.dedup import fingerprint
+    from tests.factories import TEXT_A
+
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:  # a warehouse as migration 007 left it, with one article
+        con.execute("CREATE TABLE main.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                    " applied_at TIMESTAMPTZ NOT NULL)")
+        for version, name, text in migrations():
+            if version <= 7:
+                con.execute(text)
+                con.execute("INSERT INTO main.schema_migrations VALUES (?, ?, current_timestamp)", [version, name])
+        con.execute("INSERT INTO staging.articles (article_id, raw_id, source, url, authors, text, text_hash,"
+                    " word_count, run_id) VALUES ('old1', 'old1', 'seed', 'https://ex.com/old', [], ?, 'h', 12, 'run-0')",
+                    [TEXT_A])
+    batch, summary = make_batch()
+    assert "008_dedup_signatures.sql" in load_batch(db, batch, summary)
+    with connect(db, read_only=True) as con:
+        sig = con.execute("SELECT signature, shingle_count FROM staging.article_signatures WHERE article_id = 'old1'"
+                          ).fetchone()
+        keys = {k for (k,) in con.execute("SELECT band_key FROM staging.lsh_bands WHERE article_id = 'old1'").fetchall()}
+    fp = fingerprint(replace(batch.articles[0], article_id="old1", url="https://ex.com/old"))
+    assert sig == (fp.signature, fp.shingle_count) and keys == set(fp.band_keys)
+    # Tonight's copy of the old article finds it through the stored keys.
+    with WarehouseIndex(db) as idx:
+        assert "old1" in {a for ids in idx.band_matches(fp.band_keys).values() for a in ids}

@@ -1,14 +1,35 @@
--- Each story that was seen more than once: its canonical article and every copy, with why.
+-- Each story seen more than once, one row per member (the first article included, reason
+-- 'original'), with why it joined and its similarity score. The group's canonical article is
+-- its earliest full copy: the earliest member with at least 90% of the longest copy's words
+-- (a truncated copy that arrived first is not canonical). Later versions (new text under the
+-- same URL) are members but not candidates: marts.article_versions has them.
 CREATE OR REPLACE VIEW marts.duplicate_groups AS
+WITH g AS (
+    SELECT m.*,
+           count(*) OVER (PARTITION BY m.story_id)        AS n_members,
+           max(m.word_count) FILTER (WHERE m.reason <> 'version') OVER (PARTITION BY m.story_id) AS max_words
+    FROM staging.story_members m
+),
+canon AS (
+    SELECT story_id,
+           first(article_id ORDER BY published_at NULLS LAST, fetched_at, article_id) AS canonical_id
+    FROM g
+    WHERE n_members > 1 AND reason <> 'version' AND word_count >= 0.9 * max_words
+    GROUP BY story_id
+)
 SELECT
-    d.duplicate_of       AS canonical_id,
-    c.title              AS canonical_title,
-    c.source             AS canonical_source,
-    d.article_id         AS member_id,
-    m.source             AS member_source,
-    m.url                AS member_url,
-    d.reason,
-    d.score
-FROM staging.duplicates d
-JOIN staging.articles c ON c.article_id = d.duplicate_of
-JOIN staging.articles m ON m.article_id = d.article_id;
+    g.story_id           AS group_id,
+    c.canonical_id,
+    ca.title             AS canonical_title,
+    ca.source            AS canonical_source,
+    g.article_id         AS member_id,
+    g.source             AS member_source,
+    g.outlet             AS member_outlet,
+    g.url                AS member_url,
+    g.published_at       AS member_published_at,
+    g.reason,
+    g.score,
+    g.article_id = c.canonical_id AS is_canonical
+FROM g
+JOIN canon c ON c.story_id = g.story_id
+JOIN staging.articles ca ON ca.article_id = c.canonical_id;

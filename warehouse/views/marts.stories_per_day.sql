@@ -1,0 +1,15 @@
+-- Distinct stories per day of publication: stories with any article that day, stories that
+-- first appeared that day, and all articles (copies included) and outlets that day.
+CREATE OR REPLACE VIEW marts.stories_per_day AS
+WITH first_day AS (
+    SELECT story_id, min(published_date) AS day FROM staging.story_members GROUP BY story_id
+)
+SELECT
+    m.published_date                         AS day,
+    count(DISTINCT m.story_id)               AS n_stories,
+    count(DISTINCT m.story_id) FILTER (WHERE f.day = m.published_date) AS n_new_stories,
+    count(*)                                 AS n_articles,
+    count(DISTINCT m.outlet)                 AS n_outlets
+FROM staging.story_members m
+JOIN first_day f ON f.story_id = m.story_id
+GROUP BY m.published_date;
