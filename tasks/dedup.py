@@ -449,6 +449,11 @@ def _title_key(title: str | None) -> str | None:
     return normalize_text(title) if title else None
 
 
+def _lead_key(text: str, words: int = 25) -> str:
+    """The first words of the normalized text: two copies with the same lead paragraph agree."""
+    return " ".join(normalize_text(text[:2000]).split(" ")[:words])
+
+
 def dedup_batch(
     articles: Sequence[Article], index: DedupIndex, *, threshold: float = 0.8, k: int = 3
 ) -> tuple[list[DedupDecision], list[Fingerprint]]:
@@ -462,8 +467,8 @@ def dedup_batch(
     - same normalized-text hash: ``"exact"`` (score 1.0);
     - LSH candidates (stored, and earlier in this batch) whose estimated Jaccard leaves room for
       the threshold (``could_contain``), confirmed by containment >= ``threshold``: ``"near"``
-      with the best containment as score. Ties go to the candidate with the same title, then the
-      earliest.
+      with the best containment as score. Ties go to the candidate with the same title, then
+      the one with the same lead (first 25 words), then the earliest.
 
     ``duplicate_of`` always names an original: when the matched article is itself an in-batch
     duplicate, the decision follows it to its original. ``index`` is only read, with one call per
@@ -495,6 +500,7 @@ def dedup_batch(
     batch = MemoryIndex()
     root: dict[str, str] = {}  # in-batch article_id -> its original
     titles: dict[str, str | None] = {}
+    leads: dict[str, str] = {}
     cache: dict[str, np.ndarray] = {}  # article_id -> shingles
     done: dict[str, tuple[DedupDecision, Fingerprint]] = {}
     decisions: list[DedupDecision] = []
@@ -544,7 +550,8 @@ def dedup_batch(
                 cands.extend(cid)
             bsigs = batch.signatures(cands)
             title = _title_key(art.title)
-            best: tuple[float, bool, int] | None = None
+            lead = _lead_key(art.text)
+            best: tuple[float, bool, bool, int] | None = None
             best_id: str | None = None
             for order, cid in enumerate(dict.fromkeys(cands)):
                 target = original(cid)
@@ -559,7 +566,8 @@ def dedup_batch(
                 score = _overlap(sh, csh)
                 if score < threshold:
                     continue
-                key = (round(score, 9), bool(title) and titles.get(cid) == title, -order)
+                key = (round(score, 9), bool(title) and titles.get(cid) == title,
+                       leads.get(cid, _lead_key(texts.get(cid, ""))) == lead, -order)
                 if best is None or key > best:
                     best, best_id = key, target
             if best is not None:
@@ -569,6 +577,7 @@ def dedup_batch(
 
         root[aid] = decision.duplicate_of or aid
         titles[aid] = _title_key(art.title)
+        leads[aid] = _lead_key(art.text)
         cache[aid] = sh
         texts.setdefault(aid, art.text)
         batch.add(fp, art.text, decision.duplicate_of)

@@ -453,3 +453,16 @@ def test_explain_a_new_version_under_the_same_url():
     assert (ex.reason, ex.same_url, ex.same_text) == ("version", True, False)
     assert "later version" in ex.lines()[0]
     assert explain(orig, orig).reason == "url"  # the same document twice
+
+
+def test_tie_break_then_prefers_the_same_lead():
+    text = gold(cluster("original", 15)).text
+    extra_a, extra_b = gold(cluster("original", 17)).text, gold(cluster("original", 18)).text
+    # a quotes `text` after its own story, b starts with it: c (= text) has b's lead
+    a = make_article("a", extra_a + "\n\n" + text, url="https://a.example/1")
+    b = make_article("b", text + "\n\n" + extra_b, url="https://b.example/1")
+    c = make_article("c", text, url="https://c.example/1")
+    decisions, _ = dedup_batch([a, b, c], MemoryIndex())
+    assert decisions[2].duplicate_of == "b" and decisions[2].score == 1.0
+    decisions, _ = dedup_batch([b, a, c], MemoryIndex())
+    assert decisions[2].duplicate_of == "b"
