@@ -161,6 +161,48 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s.replace("’", "'"))
 
 
+#: PLOVER's quad categories (the manual's "Summary of event categories").
+QUAD_CLASS = {
+    **dict.fromkeys(("AGREE", "CONSULT", "SUPPORT", "CONCEDE"), 1),  # verbal cooperation
+    **dict.fromkeys(("COOPERATE", "AID", "RETREAT"), 2),  # material cooperation
+    **dict.fromkeys(("REQUEST", "ACCUSE", "REJECT", "THREATEN"), 3),  # verbal conflict
+    **dict.fromkeys(("PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"), 4),  # material conflict
+}
+CAMEO_TABLE = DICTIONARY_DIR / "cameo2plover.txt"
+_CAMEO_LINE = re.compile(r"^(\d{2,4}):\s*([A-Z]+)\s*,([^,#]*),?([^#]*)")
+
+
+@lru_cache(maxsize=1)
+def _cameo_roots() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """(type, mode) -> CAMEO root and type -> CAMEO root: the root most CAMEO codes of that PLOVER
+    type (and mode) come from, in the official CAMEO2PLOVER table (tasks/dictionaries/cameo2plover.txt)."""
+    by_mode: dict[tuple[str, str], Counter] = {}
+    by_type: dict[str, Counter] = {}
+    for line in CAMEO_TABLE.read_text(encoding="utf-8").splitlines():
+        m = _CAMEO_LINE.match(line.strip())
+        if not m or m.group(2) not in QUAD_CLASS:
+            continue
+        code, ptype = m.group(1), m.group(2)
+        mode = m.group(3).strip()
+        by_type.setdefault(ptype, Counter())[code[:2]] += 1
+        if mode:
+            by_mode.setdefault((ptype, mode), Counter())[code[:2]] += 1
+    pick = lambda c: min(c, key=lambda r: (-c[r], r))  # noqa: E731 - most codes, then the lowest root
+    return {k: pick(c) for k, c in by_mode.items()}, {k: pick(c) for k, c in by_type.items()}
+
+
+#: Our modes that the 2021 table does not name, by the CAMEO code they correspond to:
+#: 195 "employ aerial weapons" (air and drone strikes), 1712 "destroy property".
+_CAMEO_MODE_ROOTS = {("ASSAULT", "aerial"): "19", ("ASSAULT", "drone"): "19", ("ASSAULT", "destroy"): "17"}
+
+
+def cameo_root(event_type: str, mode: str | None = None) -> str | None:
+    """The CAMEO root code of a PLOVER type (and mode), so our events join with GDELT's."""
+    by_mode, by_type = _cameo_roots()
+    key = (event_type, mode or "")
+    return _CAMEO_MODE_ROOTS.get(key) or by_mode.get(key) or by_type.get(event_type)
+
+
 def dictionary_version(dict_dir: str | Path | None = None) -> str:
     """A short hash of the dictionary files' bytes."""
     return load_lexicon(str(dict_dir) if dict_dir else None).version
@@ -854,7 +896,7 @@ def extract_events(article_id: str, text: str, published: str | None, *, dict_di
         for c in _code_sentence(lex, s, si, pub, st):
             cands.append(c)
     cands = _incidents(cands)
-    return _to_events(article_id, text, sents, cands)
+    return _to_events(article_id, text, sents, cands, lex.version)
 
 
 def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleState) -> list[Cand]:
@@ -1380,7 +1422,7 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
 # --------------------------------------------------------------------------- records
 
 
-def _to_events(article_id: str, text: str, sents, cands: list[Cand]) -> list[Event]:
+def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_version: str = "") -> list[Event]:
     events: list[Event] = []
     seen: dict[tuple, int] = {}
     ordinals: Counter = Counter()
@@ -1407,7 +1449,7 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand]) -> list[Eve
             ordinals[okey] += 1
             place = c.place if c.type in MATERIAL else None
             ev = Event(
-                event_id=stable_id(article_id, si, c.type, c.mode, ac, rc, ordinal),
+                mention_id=stable_id(article_id, si, c.type, c.mode, ac, rc, ordinal),
                 article_id=article_id, sentence_idx=si, sentence=text[a:b], sentence_start=a, sentence_end=b,
                 event_type=c.type, mode=c.mode, trigger=c.trigger,
                 actor_text=c.actor.text if c.actor else None, actor_name=c.actor.name if c.actor else None,
@@ -1419,6 +1461,8 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand]) -> list[Eve
                 place_name=place[0] if place else None, place_country=place[1] if place else None,
                 dead=c.dead, injured=c.injured, reported_only=c.reported,
                 confidence=round(max(0.0, min(1.0, c.confidence)), 2), extractor_version=EXTRACTOR_VERSION,
+                cameo_root=cameo_root(c.type, c.mode), quad_class=QUAD_CLASS[c.type],
+                dictionary_version=dict_version,
             )
             seen[key] = len(events)
             events.append(ev)

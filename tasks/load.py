@@ -101,7 +101,7 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
     bands = unique_by(
         ((k, f.article_id) for f in fps.values() if f.signature for k in f.band_keys), lambda r: r
     )
-    events = unique_by(batch.events, lambda e: e.event_id)
+    events = unique_by(batch.events, lambda e: e.mention_id)
     fails = unique_by(batch.failures, lambda f: f.failure_id)
     return {
         "insert_raw_documents": [
@@ -140,12 +140,12 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
             (f.article_id, f.signature, f.shingle_count, run) for f in fps.values() if f.signature
         ],
         "insert_events": [
-            (e.event_id, e.article_id, e.sentence_idx, e.sentence, e.sentence_start, e.sentence_end,
+            (e.mention_id, e.article_id, e.sentence_idx, e.sentence, e.sentence_start, e.sentence_end,
              e.event_type, e.mode, e.trigger, e.actor_text, e.actor_name, e.actor_country,
              e.actor_sector, e.recipient_text, e.recipient_name, e.recipient_country,
              e.recipient_sector, parse_date(e.event_date), e.date_precision, e.place_name,
              e.place_country, e.dead, e.injured, e.reported_only, e.confidence,
-             e.extractor_version, run)
+             e.extractor_version, run, e.cameo_root, e.quad_class, e.dictionary_version)
             for e in events
         ],
         "insert_failures": [

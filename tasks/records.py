@@ -130,9 +130,10 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class Event:
-    """One PLOVER event mention, flat so that it maps 1:1 onto the marts.events table."""
+    """One PLOVER event mention (a sentence reporting an event), flat so that it maps 1:1 onto the
+    marts.event_mentions table. marts.events groups mentions into real-world events."""
 
-    event_id: str  # stable_id(article_id, sentence_idx, event_type, actor/recipient country, ordinal)
+    mention_id: str  # stable_id(article_id, sentence_idx, event_type, mode, actor/recipient country, ordinal)
     article_id: str
     sentence_idx: int
     sentence: str
@@ -158,6 +159,9 @@ class Event:
     reported_only: bool
     confidence: float
     extractor_version: str
+    cameo_root: str | None = None  # CAMEO root code ("19"), through the CAMEO2PLOVER table
+    quad_class: int | None = None  # 1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict
+    dictionary_version: str = ""  # hash of the actor/trigger dictionaries used
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -44,14 +44,26 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-_LAYER_ORDER = {"staging": 0, "marts": 1, "ops": 2}
-
-
 def views() -> list[tuple[str, str]]:
-    """The view files, layer by layer (staging, marts, ops), then by name: a view may use the
-    views of an earlier layer, and views of its own layer whose names sort before its own."""
-    paths = sorted((SQL_DIR / "views").glob("*.sql"), key=lambda p: (_LAYER_ORDER.get(p.stem.split(".")[0], 3), p.stem))
-    return [(p.stem, p.read_text(encoding="utf-8")) for p in paths]
+    """The view files, each after the views it reads (found by name in its SQL), else by name."""
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted((SQL_DIR / "views").glob("*.sql"))}
+    deps = {
+        name: {other for other in texts if other != name
+               and re.search(r"(?<![\w.])" + re.escape(other) + r"(?![\w])", _strip_sql_comments(text))}
+        for name, text in texts.items()
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(texts):
+        ready = [n for n in texts if n not in ordered and deps[n] <= set(ordered)]
+        if not ready:
+            cycle = sorted(n for n in texts if n not in ordered)
+            raise WarehouseError(f"views depend on each other in a cycle: {', '.join(cycle)}")
+        ordered.append(ready[0])
+    return [(n, texts[n]) for n in ordered]
+
+
+def _strip_sql_comments(text: str) -> str:
+    return re.sub(r"--[^\n]*", "", text)
 
 
 def checks() -> list[tuple[str, str]]:

@@ -60,7 +60,7 @@ def test_events_on_files_and_jsonl(tmp_path):
     assert doc["id"] == SEED0
     types = {e["event_type"] for e in doc["events"]}
     assert {"ACCUSE", "ASSAULT"} <= types
-    assert {"event_id", "sentence", "sentence_start", "actor_country", "dead", "extractor_version"} <= set(doc["events"][0])
+    assert {"mention_id", "sentence", "sentence_start", "actor_country", "dead", "extractor_version"} <= set(doc["events"][0])
     jl = tmp_path / "docs.jsonl"
     jl.write_text(json.dumps({"id": "x1", "text": "Iraq's parliament also condemned the US airstrikes.",
                               "published": "2023-11-22"}) + "\n" + json.dumps({"id": "x2", "text": "Nothing happened."}) + "\n")
@@ -119,7 +119,7 @@ def test_sql_formats_and_errors(tmp_path):
     assert run("sql", q, "--db", str(db))[1].splitlines()[0].split() == ["event_type", "place_name"]
     assert run("sql", q, "--db", str(db), "--format", "csv")[1].splitlines() == ["event_type,place_name", "ASSAULT,Baghdad"]
     assert json.loads(run("sql", q, "--db", str(db), "--format", "json")[1]) == {"event_type": "ASSAULT", "place_name": "Baghdad"}
-    r = cli("sql", "DROP TABLE marts.events", "--db", str(db))
+    r = cli("sql", "DROP TABLE staging.event_mentions", "--db", str(db))
     assert r.returncode == 2 and "read-only" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -130,7 +130,7 @@ def test_ingest_command_runs_the_flow_and_prints_what_landed(tmp_path):
     code, out = run("ingest", "--sources", str(sources), "--db", str(tmp_path / "w.duckdb"))
     assert code == 0
     assert "articles new        2" in out and "documents read      2" in out
-    assert "marts.events" in out and "(7 rows)" in out
+    assert "marts.events (real-world)" in out and "(8 rows)" in out
 
 
 def test_readme_commands_exist_and_the_console_script_is_installed():

@@ -260,10 +260,10 @@ def test_dictionary_version_is_lazy_and_stable():
 def test_event_ids_are_deterministic(seed003):
     text, events = seed003
     again = extract_events("003_9739e647ac3eb03e", text, "2024-01-05T10:00:00Z")
-    assert [e.event_id for e in events] == [e.event_id for e in again]
-    assert len({e.event_id for e in events}) == len(events)
+    assert [e.mention_id for e in events] == [e.mention_id for e in again]
+    assert len({e.mention_id for e in events}) == len(events)
     e = events[0]
-    assert e.event_id == ev.stable_id(e.article_id, e.sentence_idx, e.event_type, e.mode, e.actor_country, e.recipient_country, 0)
+    assert e.mention_id == ev.stable_id(e.article_id, e.sentence_idx, e.event_type, e.mode, e.actor_country, e.recipient_country, 0)
 
 
 def test_task_wrapper():

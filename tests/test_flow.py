@@ -16,7 +16,7 @@ from tests.conftest import DATA, ROOT, SEEDS
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 TABLES = ["raw.documents", "raw.feed_entries", "staging.articles", "staging.duplicates", "staging.lsh_bands", "staging.article_signatures",
-          "marts.events", "ops.failures", "main.schema_migrations"]
+          "staging.event_mentions", "ops.failures", "main.schema_migrations"]
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
@@ -45,7 +45,7 @@ def test_seed_run_counts(seed_db):
     assert s.articles_new >= 23 and s.events_extracted > 0
     assert rows(db, "SELECT count(*) FROM raw.documents") == [(25,)]
     assert rows(db, "SELECT count(*) FROM staging.articles") == [(s.articles_new + s.articles_duplicate,)]
-    assert rows(db, "SELECT count(*) FROM marts.events") == [(s.events_extracted,)]
+    assert rows(db, "SELECT count(*) FROM marts.event_mentions") == [(s.events_extracted,)]
     assert rows(db, "SELECT status, articles_new, events_extracted FROM ops.runs") == [
         ("completed", s.articles_new, s.events_extracted)
     ]
@@ -77,7 +77,7 @@ def test_seed_expectations(seed_db):
     a003, text003 = _seed_article(db, "003_9739e647ac3eb03e.txt")
     for junk in ("Benghazi", "CLICK HERE", "Getty Images", "BLINKEN HEADS BACK", "Associated Press contributed"):
         assert junk not in text003
-    events = lambda sql, *p: rows(db, "SELECT count(*) FROM marts.events WHERE " + sql, list(p))[0][0]  # noqa: E731
+    events = lambda sql, *p: rows(db, "SELECT count(*) FROM marts.event_mentions WHERE " + sql, list(p))[0][0]  # noqa: E731
     assert events("article_id = ? AND event_type = 'ACCUSE' AND actor_country = 'IRQ' AND recipient_country = 'USA'", a000)
     assert events("article_id = ? AND event_type = 'ASSAULT' AND mode = 'aerial' AND actor_country = 'USA' "
                   "AND recipient_country = 'IRQ' AND recipient_sector = 'REB' AND dead = 8", a000)

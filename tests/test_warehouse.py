@@ -13,7 +13,7 @@ from tasks.warehouse import (
 from tests.factories import NOW, make_batch
 
 TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.lsh_bands", "staging.article_signatures",
-          "marts.events", "ops.failures", "ops.runs"]
+          "staging.event_mentions", "ops.failures", "ops.runs"]
 
 
 def snapshot(db):
@@ -39,7 +39,7 @@ def test_load_writes_every_layer_once_and_reloading_changes_nothing(tmp_path):
     first = snapshot(db)
     assert {t: len(v) for t, v in first.items()} == {
         "raw.documents": 3, "staging.articles": 3, "staging.duplicates": 1,
-        "staging.lsh_bands": 6, "staging.article_signatures": 3, "marts.events": 1, "ops.failures": 1, "ops.runs": 1,
+        "staging.lsh_bands": 6, "staging.article_signatures": 3, "staging.event_mentions": 1, "ops.failures": 1, "ops.runs": 1,
     }
     load_batch(db, batch, summary)  # the same run again
     assert snapshot(db) == first

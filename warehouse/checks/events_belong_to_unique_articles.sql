@@ -1,5 +1,5 @@
--- relationships: events come from stored, non-duplicate articles, and offsets lie in the text
-SELECT e.event_id FROM marts.events e
+-- relationships: event mentions come from stored, non-duplicate articles, and offsets lie in the text
+SELECT e.mention_id FROM staging.event_mentions e
 LEFT JOIN staging.articles a ON a.article_id = e.article_id
 WHERE a.article_id IS NULL
    OR e.article_id IN (SELECT article_id FROM staging.duplicates)

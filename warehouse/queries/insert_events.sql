@@ -1,8 +1,8 @@
--- Event mentions: one parameter per column, each a list of that column's values (row i is
+-- Event mentions (sentences reporting an event): one parameter per column, each a list of that column's values (row i is
 -- element i of every list). Rows whose key is already stored are left as they are.
-INSERT INTO marts.events (event_id, article_id, sentence_idx, sentence, sentence_start, sentence_end, event_type, mode, trigger, actor_text, actor_name, actor_country, actor_sector, recipient_text, recipient_name, recipient_country, recipient_sector, event_date, date_precision, place_name, place_country, dead, injured, reported_only, confidence, extractor_version, run_id)
+INSERT INTO staging.event_mentions (mention_id, article_id, sentence_idx, sentence, sentence_start, sentence_end, event_type, mode, trigger, actor_text, actor_name, actor_country, actor_sector, recipient_text, recipient_name, recipient_country, recipient_sector, event_date, date_precision, place_name, place_country, dead, injured, reported_only, confidence, extractor_version, run_id, cameo_root, quad_class, dictionary_version)
 SELECT * FROM (SELECT
-    unnest(?::VARCHAR[]) AS event_id,
+    unnest(?::VARCHAR[]) AS mention_id,
     unnest(?::VARCHAR[]) AS article_id,
     unnest(?::INTEGER[]) AS sentence_idx,
     unnest(?::VARCHAR[]) AS sentence,
@@ -28,6 +28,9 @@ SELECT * FROM (SELECT
     unnest(?::BOOLEAN[]) AS reported_only,
     unnest(?::DOUBLE[]) AS confidence,
     unnest(?::VARCHAR[]) AS extractor_version,
-    unnest(?::VARCHAR[]) AS run_id
+    unnest(?::VARCHAR[]) AS run_id,
+    unnest(?::VARCHAR[]) AS cameo_root,
+    unnest(?::INTEGER[]) AS quad_class,
+    unnest(?::VARCHAR[]) AS dictionary_version
 )
 ON CONFLICT DO NOTHING;

@@ -1,6 +1,6 @@
 -- Unique articles, one row per story, showing its latest version: article_id is the story's
 -- first article (the key events and duplicates point to), version_id the version shown.
--- Title, text and metadata are the latest version's; published_at is when the story first
+-- n_events counts the event mentions extracted from it. Title, text and metadata are the latest version's; published_at is when the story first
 -- appeared. marts.article_versions has the history.
 CREATE OR REPLACE VIEW marts.articles AS
 SELECT
@@ -11,7 +11,7 @@ SELECT
     v.version,
     (SELECT count(*) FROM staging.duplicates d
       WHERE d.duplicate_of = f.article_id AND d.reason <> 'version') AS n_copies,
-    (SELECT count(*) FROM marts.events e WHERE e.article_id = f.article_id) AS n_events
+    (SELECT count(*) FROM staging.event_mentions e WHERE e.article_id = f.article_id) AS n_events
 FROM marts.article_versions v
 JOIN staging.articles l ON l.article_id = v.article_id
 JOIN staging.articles f ON f.article_id = v.story_id

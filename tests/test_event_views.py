@@ -1,0 +1,86 @@
+"""Events across articles: mentions grouped into real-world events, counted once per story.
+
+Three outlets, two stories: the herald's report and the wire's rewrite of the same drone strike
+(different texts), and a mirror's exact copy of the herald's. The real dedup and extractor
+decide; the load writes; marts.events answers.
+"""
+
+from __future__ import annotations
+
+from tasks.dedup import MemoryIndex, dedup_batch
+from tasks.events import QUAD_CLASS, cameo_root, extract_events
+from tasks.load import Batch, load_batch
+from tasks.records import Article, RunSummary
+from tasks.sources import raw_document
+from tasks.warehouse import query, run_checks
+
+NOW = "2026-11-23T02:00:00+00:00"
+HERALD = ("American forces launched a drone strike on a militia base in central Baghdad on Thursday, "
+          "killing two fighters.\n\nThe Pentagon said the strike targeted a weapons depot used in recent "
+          "attacks on bases that house US troops in the region.")
+WIRE = ("US forces carried out a drone strike on an Iraqi militia base in central Baghdad on Thursday, "
+        "killing two fighters, the Pentagon said.\n\nThe base stored drones and rockets, according to "
+        "a statement released late on Thursday night by the defence department.")
+OTHER = ("Farmers in the north of the country protested on Friday against new water charges, "
+         "blocking a highway for several hours.")
+
+
+def build(tmp_path):
+    rows = [("herald", "https://herald.example.com/strike", HERALD, "2024-01-05T08:00:00+00:00"),
+            ("wire", "https://wire.example.net/strike", WIRE, "2024-01-05T09:00:00+00:00"),
+            ("mirror", "https://mirror.example.org/copy", HERALD, "2024-01-05T10:00:00+00:00"),
+            ("herald", "https://herald.example.com/farmers", OTHER, "2024-01-06T08:00:00+00:00")]
+    docs, arts = [], []
+    for source, url, text, published in rows:
+        d = raw_document(source, url.rsplit("/", 1)[-1], "html", text.encode(), NOW, url=url, published=published)
+        docs.append(d)
+        arts.append(Article(d.raw_id, d.raw_id, source, url, None, None, (), published, "source", "en", None, text))
+    decisions, fps = dedup_batch(arts, MemoryIndex())
+    unique = [a for a, d in zip(arts, decisions) if not d.duplicate_of]
+    events = [e for a in unique for e in extract_events(a.article_id, a.text, a.published)]
+    db = tmp_path / "w.duckdb"
+    summary = RunSummary("run-1", NOW, NOW, "completed", 4, 4, 3, 1, 0, len(events), 0.1, {})
+    load_batch(db, Batch("run-1", tuple(docs), tuple(arts), tuple(decisions), tuple(fps), tuple(events)), summary)
+    return db, arts, decisions, events
+
+
+def test_one_strike_reported_by_two_stories_and_three_outlets_is_one_event(tmp_path):
+    db, arts, decisions, events = build(tmp_path)
+    assert [d.reason for d in decisions] == [None, None, "exact", None]
+    strikes = [e for e in events if (e.event_type, e.actor_country, e.recipient_country) == ("ASSAULT", "USA", "IRQ")]
+    assert len(strikes) == 3  # two sentences of the herald's, one of the wire's
+    assert {e.article_id for e in strikes} == {arts[0].article_id, arts[1].article_id}  # not the mirror's copy
+    _, rows = query(db, "SELECT event_type, mode, actor_country, recipient_country, event_date::VARCHAR, dead, "
+                        "num_mentions, num_articles, num_sources, cameo_root, quad_class FROM marts.events "
+                        "WHERE event_type = 'ASSAULT' AND recipient_country = 'IRQ'")
+    assert rows == [("ASSAULT", "drone", "USA", "IRQ", "2024-01-04", 2, 3, 2, 3, "19", 4)]
+    # Every mention points at its event; the mentions keep sentence, offsets and provenance.
+    _, rows = query(db, "SELECT count(DISTINCT m.event_id), bool_and(m.sentence = substr(a.text, m.sentence_start + 1, "
+                        "m.sentence_end - m.sentence_start)), bool_and(m.dictionary_version <> ''), "
+                        "bool_and(m.extractor_version <> '') FROM marts.event_mentions m JOIN staging.articles a "
+                        "USING (article_id) WHERE m.event_type = 'ASSAULT' AND m.recipient_country = 'IRQ'")
+    assert rows == [(1, True, True, True)]
+    _, rows = query(db, "SELECT n_events, n_mentions, dead FROM marts.daily_events WHERE event_type = 'ASSAULT' "
+                        "AND event_date = '2024-01-04'")
+    assert rows == [(1, 3, 2)]  # the dead counted once, not once per report
+    assert run_checks(db) == {}
+
+
+def test_event_ids_are_stable_and_reloading_changes_nothing(tmp_path):
+    db, arts, decisions, events = build(tmp_path)
+    _, first = query(db, "SELECT event_id, num_mentions FROM marts.events ORDER BY event_id")
+    summary = RunSummary("run-1", NOW, NOW, "completed", 4, 4, 3, 1, 0, len(events), 0.1, {})
+    docs = [raw_document(a.source, a.url.rsplit("/", 1)[-1], "html", a.text.encode(), NOW, url=a.url,
+                         published=a.published) for a in arts]
+    load_batch(db, Batch("run-1", tuple(docs), tuple(arts), tuple(decisions), (), tuple(events)), summary)
+    assert query(db, "SELECT event_id, num_mentions FROM marts.events ORDER BY event_id")[1] == first
+
+
+def test_cameo_roots_and_quad_classes():
+    assert cameo_root("ASSAULT", "aerial") == "19" and cameo_root("ASSAULT", "abduct") == "18"
+    assert cameo_root("PROTEST", "demo") == "14" and cameo_root("ACCUSE") == "11" and cameo_root("CONSULT", "visit") == "04"
+    assert {QUAD_CLASS[t] for t in ("AGREE", "CONSULT", "SUPPORT", "CONCEDE")} == {1}
+    assert {QUAD_CLASS[t] for t in ("COOPERATE", "AID", "RETREAT")} == {2}
+    assert {QUAD_CLASS[t] for t in ("REQUEST", "ACCUSE", "REJECT", "THREATEN")} == {3}
+    assert {QUAD_CLASS[t] for t in ("PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT")} == {4}
+    assert len(QUAD_CLASS) == 16

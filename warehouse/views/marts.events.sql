@@ -1,0 +1,44 @@
+-- One row per real-world event: its type, the parties, the place and the date (the first day
+-- it was reported for; last_date when the reports span more days), the casualties (the highest
+-- figure any mention gives), and how widely it was reported: num_mentions (sentences),
+-- num_articles (distinct stories: duplicate articles never count twice) and num_sources
+-- (distinct outlets that carried those stories, copies included). Mentions: marts.event_mentions.
+CREATE OR REPLACE VIEW marts.events AS
+WITH m AS (
+    SELECT c.event_id, c.day, e.*
+    FROM staging.event_mentions e
+    JOIN staging.event_clusters c ON c.mention_id = e.mention_id
+),
+outlets AS (
+    SELECT x.event_id, count(DISTINCT s.outlet) AS num_sources
+    FROM (SELECT DISTINCT event_id, article_id FROM m) x
+    JOIN staging.story_members s ON s.story_id = x.article_id
+    GROUP BY x.event_id
+)
+SELECT
+    m.event_id,
+    any_value(m.event_type)                                   AS event_type,
+    mode(m.mode)                                              AS mode,
+    mode(m.cameo_root)                                        AS cameo_root,
+    any_value(m.quad_class)                                   AS quad_class,
+    mode(m.actor_name)                                        AS actor_name,
+    any_value(m.actor_country)                                AS actor_country,
+    mode(m.actor_sector)                                      AS actor_sector,
+    mode(m.recipient_name)                                    AS recipient_name,
+    any_value(m.recipient_country)                            AS recipient_country,
+    mode(m.recipient_sector)                                  AS recipient_sector,
+    mode(m.place_name)                                        AS place_name,
+    any_value(m.place_country)                                AS place_country,
+    min(m.day)                                                AS event_date,
+    max(m.day)                                                AS last_date,
+    max(m.dead)                                               AS dead,
+    max(m.injured)                                            AS injured,
+    bool_and(m.reported_only)                                 AS reported_only,
+    max(m.confidence)                                         AS confidence,
+    count(*)                                                  AS num_mentions,
+    count(DISTINCT m.article_id)                              AS num_articles,
+    coalesce(any_value(o.num_sources), 1)                     AS num_sources,
+    first(m.sentence ORDER BY m.confidence DESC, m.mention_id) AS example_sentence
+FROM m
+LEFT JOIN outlets o ON o.event_id = m.event_id
+GROUP BY m.event_id;
