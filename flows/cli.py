@@ -116,6 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
 
     p = sub.add_parser(
+        "reprocess", help="recompute a stage from the stored articles, fetching nothing",
+        description="Recompute a stage from what the warehouse already holds, without fetching anything. "
+        "--events re-extracts the events of every stored unique article (after the extractor or the "
+        "actor/trigger dictionaries in tasks/dictionaries/ changed) and replaces their mentions, a page "
+        "of articles per transaction. Idempotent: running it twice changes nothing.",
+    )
+    p.add_argument("--events", action="store_true", required=True, help="re-extract events (the only stage for now)")
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    p.add_argument("--page-size", type=int, default=500, metavar="N", help="articles per transaction (default: 500)")
+
+    p = sub.add_parser(
         "sql", help="run a read-only SQL query on the warehouse",
         description="Run one read-only SQL query on the warehouse and print the result. "
         "Tables: raw.documents, raw.feed_entries, raw.robots, staging.articles, staging.duplicates, "
@@ -390,9 +401,34 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: Any,
     print(f"({len(body)} row{'s' if len(body) != 1 else ''})", file=out)
 
 
+def cmd_reprocess(args: argparse.Namespace, out: Any) -> int:
+    from flows.reprocess import reprocess_events
+    from tasks.errors import NewsflowError
+    from tasks.events import EXTRACTOR_VERSION, dictionary_version
+    from tasks.settings import Settings
+
+    settings = Settings.from_env(db_path=args.db)
+    if args.page_size < 1:
+        raise NewsflowError(f"--page-size must be at least 1, got {args.page_size}")
+    if not settings.db_path.is_file():
+        raise NewsflowError(f"{settings.db_path}: no warehouse there yet (run `newsflow ingest` first)")
+    tty = sys.stderr.isatty()
+
+    def progress(articles: int, mentions: int) -> None:
+        if tty:
+            print(f"\rreprocess --events: {articles} articles, {mentions} event mentions", end="", file=sys.stderr, flush=True)
+
+    s = reprocess_events(settings, args.page_size, progress)
+    if tty:
+        print(file=sys.stderr)
+    print(f"reprocess --events: {s.articles} articles, event mentions {s.mentions_before} -> {s.mentions_after} "
+          f"(extractor {EXTRACTOR_VERSION}, dictionaries {dictionary_version()})", file=out)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "ingest": cmd_ingest, "clean": cmd_clean, "events": cmd_events, "dedup": cmd_dedup, "sql": cmd_sql,
-    "feed": cmd_feed, "sources": cmd_sources,
+    "feed": cmd_feed, "sources": cmd_sources, "reprocess": cmd_reprocess,
 }
 
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import duckdb
 from prefect import task
@@ -91,6 +91,44 @@ def chunks(rows: list[tuple], max_rows: int, max_bytes: int) -> Iterable[list[tu
         yield chunk
 
 
+def event_rows(events: Iterable[Event], run: str) -> list[tuple]:
+    """The parameter rows of insert_events."""
+    return [
+        (e.mention_id, e.article_id, e.sentence_idx, e.sentence, e.sentence_start, e.sentence_end,
+         e.event_type, e.mode, e.trigger, e.actor_text, e.actor_name, e.actor_country,
+         e.actor_sector, e.recipient_text, e.recipient_name, e.recipient_country,
+         e.recipient_sector, parse_date(e.event_date), e.date_precision, e.place_name,
+         e.place_country, e.dead, e.injured, e.reported_only, e.confidence,
+         e.extractor_version, run, e.cameo_root, e.quad_class, e.dictionary_version)
+        for e in events
+    ]
+
+
+def replace_events(db_path: Path, article_ids: Sequence[str], events: Sequence[Event], run_id: str) -> int:
+    """Replace the event mentions of these articles with ``events``, in one transaction (the
+    reprocessing writer). Returns how many mentions the articles had before."""
+    db_path = Path(db_path)
+    check_writable(db_path)
+    rows = event_rows(unique_by(events, lambda e: e.mention_id), run_id)
+    with connect(db_path, read_only=False) as con:
+        try:
+            con.execute("BEGIN TRANSACTION")
+            migrate(con)
+            before = con.execute(sql("count_event_mentions"), [list(article_ids)]).fetchone()[0]
+            con.execute(sql("delete_event_mentions"), [list(article_ids)])
+            for chunk in chunks(rows, CHUNK_ROWS, CHUNK_BYTES):
+                con.execute(sql("insert_events"), [list(col) for col in zip(*chunk)])
+            con.execute("COMMIT")
+        except (duckdb.Error, OSError) as e:
+            _rollback(con)
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise WarehouseError(f"replacing events in {db_path} failed, nothing was written: {first}") from None
+        except BaseException:
+            _rollback(con)
+            raise
+    return before
+
+
 def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
     """The parameter rows for each insert statement, de-duplicated by key."""
     run = batch.run_id
@@ -139,15 +177,7 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
         "insert_article_signatures": [
             (f.article_id, f.signature, f.shingle_count, run) for f in fps.values() if f.signature
         ],
-        "insert_events": [
-            (e.mention_id, e.article_id, e.sentence_idx, e.sentence, e.sentence_start, e.sentence_end,
-             e.event_type, e.mode, e.trigger, e.actor_text, e.actor_name, e.actor_country,
-             e.actor_sector, e.recipient_text, e.recipient_name, e.recipient_country,
-             e.recipient_sector, parse_date(e.event_date), e.date_precision, e.place_name,
-             e.place_country, e.dead, e.injured, e.reported_only, e.confidence,
-             e.extractor_version, run, e.cameo_root, e.quad_class, e.dictionary_version)
-            for e in events
-        ],
+        "insert_events": event_rows(events, run),
         "insert_failures": [
             (f.failure_id, f.source, f.locator, f.stage, f.reason, f.detail, run) for f in fails
         ],

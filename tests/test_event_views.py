@@ -84,3 +84,36 @@ def test_cameo_roots_and_quad_classes():
     assert {QUAD_CLASS[t] for t in ("REQUEST", "ACCUSE", "REJECT", "THREATEN")} == {3}
     assert {QUAD_CLASS[t] for t in ("PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT")} == {4}
     assert len(QUAD_CLASS) == 16
+
+
+def test_reprocess_events_redoes_stale_mentions_and_is_idempotent(tmp_path):
+    import duckdb
+
+    from flows.cli import main
+    from tasks.settings import Settings
+
+    db, arts, decisions, events = build(tmp_path)
+    q = "SELECT * EXCLUDE (run_id) FROM staging.event_mentions ORDER BY mention_id"
+    fresh = query(db, q)[1]
+    # What an older extractor left: one mention lost, one wrong mention added.
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM staging.event_mentions WHERE mention_id = ?", [fresh[0][0]])
+        con.execute("INSERT INTO staging.event_mentions SELECT * REPLACE ('stale' AS mention_id, 'PROTEST' AS event_type) "
+                    "FROM staging.event_mentions LIMIT 1")
+    assert query(db, q)[1] != fresh
+
+    from flows.reprocess import reprocess_events
+
+    pages = []
+    s = reprocess_events(Settings.from_env(db_path=db), page_size=2, progress=lambda a, m: pages.append(a))
+    assert (s.articles, s.mentions_before, s.mentions_after) == (3, len(fresh), len(fresh))
+    assert pages == [2, 3]  # two pages of unique articles (the mirror's copy is a duplicate)
+    assert query(db, q)[1] == fresh
+    assert run_checks(db) == {}
+    import io
+
+    out = io.StringIO()
+    assert main(["reprocess", "--events", "--db", str(db)], out=out) == 0  # again: nothing changes
+    assert f"3 articles, event mentions {len(fresh)} -> {len(fresh)}" in out.getvalue()
+    assert query(db, q)[1] == fresh
+    assert main(["reprocess", "--events", "--db", str(tmp_path / "none.duckdb")], out=out) == 2
