@@ -9,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help venv run test bench bench-pipeline bench-fetch bench-clean eval-clean eval-dedup clean-venv
+.PHONY: help venv run test bench bench-pipeline bench-fetch bench-clean bench-dedup eval-clean eval-dedup eval-events clean-venv
 
 help:
 	@echo "make run    - create .venv (pinned) and run the nightly flow on seeds/ into warehouse/newsflow.duckdb"
@@ -18,8 +18,10 @@ help:
 	@echo "make bench-pipeline - the pipeline end to end on ../shared/fixtures/pages"
 	@echo "make bench-fetch    - live fetching against a local 20-host server with 100 ms latency"
 	@echo "make bench-clean    - the cleaner's memory over repeated passes on ../shared/fixtures/pages"
+	@echo "make bench-dedup    - dedup against warehouses with 10,000 and 1,000,000 stored articles (built once, cached)"
 	@echo "make eval-clean     - score the cleaner against trafilatura on ../shared/fixtures/pages (bench/out/)"
 	@echo "make eval-dedup     - score dedup on the labelled pairs of ../shared/gold/dedup (bench/out/)"
+	@echo "make eval-events    - score event extraction on the PLOVER gold of ../shared/gold/events, and its speed (bench/out/)"
 
 venv: $(STAMP)
 
@@ -35,7 +37,7 @@ run: venv
 test: venv
 	$(PY) -m pytest -q
 
-bench: bench-pipeline bench-fetch bench-clean
+bench: bench-pipeline bench-fetch bench-clean bench-dedup
 
 bench-pipeline: venv
 	$(PY) bench/bench_pipeline.py
@@ -45,6 +47,9 @@ bench-fetch: venv
 
 bench-clean: venv
 	$(PY) bench/bench_clean_memory.py
+
+bench-dedup: venv
+	$(PY) bench/bench_dedup.py
 
 # trafilatura is a dev-only yardstick: requirements-eval.txt, installed into .venv on first use only.
 EVAL_STAMP := $(VENV)/.eval-installed
@@ -58,6 +63,9 @@ $(EVAL_STAMP): requirements-eval.txt $(STAMP)
 
 eval-dedup: venv
 	$(PY) bench/eval_dedup.py
+
+eval-events: venv
+	$(PY) bench/eval_events.py
 
 clean-venv:
 	rm -rf $(VENV)
