@@ -504,6 +504,11 @@ _DET_LEFT_RE = re.compile(r"(?:(?:the|a|an|some|senior|top|various|several|many|
 _NAME_TOKEN = r"(?:(?:[Aa]l|[Ee]l|[Aa]bu|[Bb]in|[Ii]bn)-?[A-Z][\w'’]+|[A-Z][a-z][\w'’]*|[A-Z]\.|Abu|bin|ibn|al|de|van|von)"
 _NAME_RE = re.compile(r"(?<![\w-])" + _NAME_TOKEN + r"(?:[ \t]+" + _NAME_TOKEN + r"){0,4}(?![\w-])")
 _PRONOUN_RE = re.compile(r"\b(?:it|its|he|his|she|her|they|their|them|the\s+groups?|the\s+militias?|the\s+militants|the\s+movement|the\s+organi[sz]ation|who|which|that)\b", re.IGNORECASE)
+#: "Dozens of protesters", "thousands of people", "a group of gunmen": the group is the subject,
+#: not the object of "of".
+_QUANT_OF_RE = re.compile(r"(?:^|\s)(?:dozens|hundreds|thousands|tens\s+of\s+thousands|scores|millions|some|many|several|"
+                          r"a\s+(?:group|number|crowd|handful|few)|groups|crowds|hundreds\s+of\s+thousands|\d[\d,]*|"
+                          r"(?:two|three|four|five|six|seven|eight|nine|ten)|a\s+dozen)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
 _PREP_BEFORE_RE = re.compile(r"(?:\b(?:of|in|at|near|from|with|for|to|on|against|into|across|throughout|inside|outside|around|by|toward|towards|over|under|between|among|including|via|about|beyond|within|according\s+to)\s+(?:(?:the|a|an|its|their|his|her|our|both|central|northern|southern|eastern|western|stronghold|base|city|town|province|capital|region|village|area|district|camp|site|vicinity)\s+){0,3})$", re.IGNORECASE)
 _LOC_PREP_RE = re.compile(r"\b(?:in|at|near|outside|inside|across|throughout|around|into|from|over|south|north|east|west)\s+(?:(?:the|a|its|their|central|northern|southern|eastern|western|stronghold|base|city|town|province|capital|region|village|area|district|camp|of|both)\s+){0,3}$", re.IGNORECASE)
 _SPONSOR_RE = re.compile(r"^-(?:backed|led|linked|allied|aligned|supported|sponsored|funded|armed|based|run|controlled|trained|affiliated|made|owned)\b|^\s+(?:and\s+[\w-]+-(?:backed|led|linked))")
@@ -527,6 +532,12 @@ class ArticleState:
     persons: dict = field(default_factory=dict)  # key -> Mention template
     recent: list = field(default_factory=list)  # resolved mentions in order (most recent last)
     subjects: list = field(default_factory=list)  # first resolved mention of each sentence
+
+
+def _is_pp(s: str, start: int) -> bool:
+    """Whether the words before ``start`` make the mention the object of a preposition."""
+    before = _tail(s, start)
+    return bool(_PREP_BEFORE_RE.search(before)) and not _QUANT_OF_RE.search(before)
 
 
 def _atoms(lex: Lexicon, s: str) -> list[tuple[int, int, Entry]]:
@@ -656,7 +667,7 @@ def _mentions(lex: Lexicon, s: str, st: ArticleState) -> list[Mention]:
         mt = Mention(tstart, end, s[tstart:end], name, country, sector, kind, person, plural, bare, generic=generic)
         if places and not (roles or actors or geo):
             mt.locative = bool(_LOC_PREP_RE.search(_tail(s, start)))
-        mt.pp = bool(_PREP_BEFORE_RE.search(_tail(s, tstart)))
+        mt.pp = _is_pp(s, tstart)
         if kind == "country" and _LOC_PREP_RE.search(_tail(s, tstart)):
             mt.locative = True
         if gi in conj_links and mentions:
@@ -707,7 +718,7 @@ def _mentions(lex: Lexicon, s: str, st: ArticleState) -> list[Mention]:
                 _register_person(st, mt)
         else:
             continue
-        mt.pp = bool(_PREP_BEFORE_RE.search(_tail(s, a)))
+        mt.pp = _is_pp(s, a)
         mentions.append(mt)
         taken.append((a, b))
     mentions.sort(key=lambda m: m.start)

@@ -273,3 +273,13 @@ def test_task_wrapper():
     out = extract_events_task.fn([art])
     assert out == extract_events("x1", text, "2024-01-05")
     assert out and all(e.article_id == "x1" for e in out)
+
+
+def test_a_counted_group_is_the_subject_not_the_object_of_of():
+    for text, country in (("Dozens of protesters rallied in central Minsk on Sunday.", "BLR"),
+                          ("Thousands of people protested in Tehran on Friday.", "IRN")):
+        got = [(e.event_type, e.actor_country, e.actor_sector) for e in ev.extract_events("x", text, "2024-01-05")]
+        assert got == [("PROTEST", country, "CVL")], text
+    # A real object of "of" stays one: the speaker, not "the protesters", accuses.
+    got = ev.extract_events("x", "Iraq's president condemned the killing of protesters in Basra on Monday.", "2024-01-05")
+    assert all(e.actor_text != "protesters" for e in got)
