@@ -1427,7 +1427,21 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
             if agents:
                 c.recipient = agents[0]
     out = [c for c in out if not (c.type == "ACCUSE" and c.recipient is None and c.confidence < 0.5)]
-    return [c for c in out if not (c.actor is None and c.recipient is None)]
+    return [c for c in out if c.actor is not None or c.recipient is not None or _stands_alone(c)]
+
+
+#: Material acts that happened even when the text names no party: an attack with its toll ("a
+#: grenade attack in Pikit wounded seven"), a protest with its place ("hundreds marched through
+#: Minsk"); never a back-reference to an event already coded.
+_PARTYLESS_TYPES = {"ASSAULT", "PROTEST"}
+
+
+def _stands_alone(c: Cand) -> bool:
+    if c.type not in _PARTYLESS_TYPES or c.reference or c.casualty_only or c.reported:
+        return False
+    if c.type == "ASSAULT":  # an attack with no party is only an event with its toll
+        return c.dead is not None or c.injured is not None
+    return c.place is not None  # a protest somewhere
 
 
 # --------------------------------------------------------------------------- records

@@ -283,3 +283,11 @@ def test_a_counted_group_is_the_subject_not_the_object_of_of():
     # A real object of "of" stays one: the speaker, not "the protesters", accuses.
     got = ev.extract_events("x", "Iraq's president condemned the killing of protesters in Basra on Monday.", "2024-01-05")
     assert all(e.actor_text != "protesters" for e in got)
+
+
+def test_a_material_act_with_no_named_party_is_kept_when_it_says_how_many_or_where():
+    got = [(e.event_type, e.actor_country, e.recipient_country, e.dead)
+           for e in ev.extract_events("x", "A bomb attack in a market in Pikit killed three people on Tuesday.", "2024-01-05")]
+    assert got == [("ASSAULT", None, None, 3)]
+    assert ev.extract_events("x", "The attack was condemned.", "2024-01-05") == []  # a reference, no act
+    assert ev.extract_events("x", "There was talk of an attack.", "2024-01-05") == []
