@@ -289,6 +289,14 @@ def band_keys(signature: np.ndarray, bands: int = BANDS, salt: np.uint64 = _BAND
     return tuple(h.view(np.int64).tolist())
 
 
+#: A stored article is a candidate when it shares at least this many band keys (full-text and
+#: lead bands together) with tonight's: with a million stored articles, ~96% of the pairs that
+#: share a key share exactly one, by chance.
+MIN_SHARED_BANDS = 2
+#: ... except for a text this short (in shingles), whose few bands rarely collide twice even with
+#: its own original (a 17-word stub of a 650-word story shares one band).
+SHORT_TEXT_SHINGLES = 50
+
 #: Extra band keys over the first LEAD_WORDS words, so that a copy cut to its first sentences
 #: (Jaccard with the full text ~0.03, containment 1.0) still becomes a candidate.
 LEAD_WORDS = 40
@@ -368,6 +376,14 @@ class DedupIndex(Protocol):
         article it duplicates), or None."""
         ...
 
+    def find_urls(self, url_keys: Collection[str]) -> dict[str, str]:
+        """``find_url`` for many URLs at once (those with a story)."""
+        ...
+
+    def find_hashes(self, text_hashes: Collection[str]) -> dict[str, str]:
+        """``find_hash`` for many hashes at once (those with a story)."""
+        ...
+
     def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:
         """Stored original articles per LSH band key, for the keys that have any."""
         ...
@@ -413,6 +429,12 @@ class MemoryIndex:
 
     def find_hash(self, text_hash: str) -> str | None:
         return self._hashes.get(text_hash)
+
+    def find_urls(self, url_keys: Collection[str]) -> dict[str, str]:
+        return {u: self._urls[u] for u in url_keys if u in self._urls}
+
+    def find_hashes(self, text_hashes: Collection[str]) -> dict[str, str]:
+        return {h: self._hashes[h] for h in text_hashes if h in self._hashes}
 
     def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:
         return {k: list(self._bands[k]) for k in keys if k in self._bands}
@@ -481,11 +503,11 @@ def dedup_batch(
     stored = index.band_matches(all_keys) if all_keys else {}
     per_article: list[list[str]] = []
     for fp, _ in prints:
-        seen: dict[str, None] = {}
+        shared: Counter = Counter()
         for key in fp.band_keys:
-            for cid in stored.get(key, ()):
-                seen.setdefault(cid, None)
-        per_article.append(list(seen))
+            shared.update(stored.get(key, ()))
+        need = 1 if fp.shingle_count < SHORT_TEXT_SHINGLES else MIN_SHARED_BANDS
+        per_article.append([cid for cid, n in shared.items() if n >= need])
     ids = {cid for cands in per_article for cid in cands}
     sigs = index.signatures(ids) if ids else {}
     kept: list[list[str]] = []
@@ -493,7 +515,8 @@ def dedup_batch(
         sig = signature_from_bytes(fp.signature)
         kept.append([c for c in cands if c in sigs and could_contain(
             estimated_jaccard(sig, sigs[c][0]), fp.shingle_count, sigs[c][1], threshold)])
-    url_hits = {fp.canonical_url: index.find_url(fp.canonical_url) for fp, _ in prints if fp.canonical_url}
+    url_hits = index.find_urls({fp.canonical_url for fp, _ in prints if fp.canonical_url})
+    hash_hits = index.find_hashes({fp.text_hash for fp, _ in prints})
     wanted = {c for cands in kept for c in cands} | {h for h in url_hits.values() if h}
     texts = index.texts(wanted) if wanted else {}
 
@@ -532,7 +555,7 @@ def dedup_batch(
         if fp.canonical_url:
             hit = original(url_hits.get(fp.canonical_url) or batch.find_url(fp.canonical_url))
             if hit:
-                same_text = original(index.find_hash(fp.text_hash) or batch.find_hash(fp.text_hash))
+                same_text = original(hash_hits.get(fp.text_hash) or batch.find_hash(fp.text_hash))
                 if same_text == hit:
                     decision = DedupDecision(aid, hit, "url", None)
                 else:
@@ -540,14 +563,18 @@ def dedup_batch(
                     score = round(_overlap(sh, other), 6) if other is not None else None
                     decision = DedupDecision(aid, hit, "version", score)
         if decision is None:
-            hit = original(index.find_hash(fp.text_hash) or batch.find_hash(fp.text_hash))
+            hit = original(hash_hits.get(fp.text_hash) or batch.find_hash(fp.text_hash))
             if hit:
                 decision = DedupDecision(aid, hit, "exact", 1.0)
         if decision is None and fp.band_keys:
             sig = signature_from_bytes(fp.signature)
             cands = list(stored_cands)
-            for cid in batch.band_matches(fp.band_keys).values():
-                cands.extend(cid)
+            shared: Counter = Counter()
+            for ids in batch.band_matches(fp.band_keys).values():
+                shared.update(ids)
+            bsizes = batch.signatures(shared)
+            cands.extend(cid for cid, n in shared.items()
+                          if n >= (1 if min(fp.shingle_count, bsizes[cid][1]) < SHORT_TEXT_SHINGLES else MIN_SHARED_BANDS))
             bsigs = batch.signatures(cands)
             title = _title_key(art.title)
             lead = _lead_key(art.text)

@@ -182,6 +182,12 @@ def read_rows(db_path: Path, name: str, params: Sequence[Any]) -> list[dict[str,
         return [dict(zip(cols, row)) for row in cur.fetchall()]
 
 
+#: DuckDB's buffer pool for the dedup index's read-only connection. Without a limit it keeps every
+#: block the night's scans read (1.4 GB with a million stored articles); the scans run as fast with
+#: this much.
+INDEX_MEMORY_LIMIT = "256MB"
+
+
 class WarehouseIndex:
     """The dedup index over everything already stored (satisfies tasks.dedup.DedupIndex).
 
@@ -200,7 +206,8 @@ class WarehouseIndex:
                 self._empty = True
                 return None
             try:
-                self._con = duckdb.connect(str(self.db_path), read_only=True)
+                self._con = duckdb.connect(str(self.db_path), read_only=True,
+                                           config={"memory_limit": INDEX_MEMORY_LIMIT})
             except duckdb.Error as e:
                 raise WarehouseError(describe_duckdb_error(e, self.db_path)) from None
             if not has_schema(self._con):
@@ -226,6 +233,18 @@ class WarehouseIndex:
         if con is None or not values:
             return []
         return con.execute(sql(name), [list(values)]).fetchall()
+
+    def _first_per_key(self, name: str, keys: Collection[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, story in self._rows(name, keys):
+            out.setdefault(key, story)
+        return out
+
+    def find_urls(self, url_keys: Collection[str]) -> dict[str, str]:
+        return self._first_per_key("find_by_url_keys", url_keys)
+
+    def find_hashes(self, text_hashes: Collection[str]) -> dict[str, str]:
+        return self._first_per_key("find_by_text_hashes", text_hashes)
 
     def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
