@@ -907,7 +907,7 @@ def extract_events(article_id: str, text: str, published: str | None, *, dict_di
         for c in _code_sentence(lex, s, si, pub, st):
             cands.append(c)
     cands = _incidents(cands)
-    return _to_events(article_id, text, sents, cands, lex.version)
+    return _to_events(article_id, text, sents, cands, lex.version, st.context_country, dict_dir)
 
 
 def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleState) -> list[Cand]:
@@ -1447,7 +1447,8 @@ def _stands_alone(c: Cand) -> bool:
 # --------------------------------------------------------------------------- records
 
 
-def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_version: str = "") -> list[Event]:
+def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_version: str = "",
+               context: str | None = None, dict_dir: str | Path | None = None) -> list[Event]:
     events: list[Event] = []
     seen: dict[tuple, int] = {}
     ordinals: Counter = Counter()
@@ -1473,6 +1474,7 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_versio
             ordinal = ordinals[okey]
             ordinals[okey] += 1
             place = c.place if c.type in MATERIAL else None
+            geo = _geocode_place(place, context, dict_dir) if place else None
             ev = Event(
                 mention_id=stable_id(article_id, si, c.type, c.mode, ac, rc, ordinal),
                 article_id=article_id, sentence_idx=si, sentence=text[a:b], sentence_start=a, sentence_end=b,
@@ -1483,7 +1485,11 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_versio
                 recipient_name=c.recipient.name if c.recipient else None,
                 recipient_country=rc, recipient_sector=c.recipient.sector if c.recipient else None,
                 event_date=c.date, date_precision=c.precision if c.date else None,
-                place_name=place[0] if place else None, place_country=place[1] if place else None,
+                place_name=(geo.name if geo else place[0]) if place else None,
+                place_country=place[1] if place else None,
+                place_admin1=geo.admin1 if geo else None, place_lat=geo.lat if geo else None,
+                place_lon=geo.lon if geo else None,
+                place_precision=geo.precision if geo else (_PLACE_PRECISION.get(place[2]) if place else None),
                 dead=c.dead, injured=c.injured, reported_only=c.reported,
                 confidence=round(max(0.0, min(1.0, c.confidence)), 2), extractor_version=EXTRACTOR_VERSION,
                 cameo_root=cameo_root(c.type, c.mode), quad_class=QUAD_CLASS[c.type],
@@ -1492,6 +1498,18 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_versio
             seen[key] = len(events)
             events.append(ev)
     return events
+
+
+_PLACE_PRECISION = {"country": "country"}  # a named place the gazetteer lacks: precision unknown
+
+
+def _geocode_place(place: tuple, context: str | None, dict_dir: str | Path | None):
+    """The gazetteer's entry for an event's place (name, country, kind), in the place's own country."""
+    from tasks.geocode import geocode
+
+    name, country = place[0], place[1]
+    geo = geocode(name, tuple(c for c in (country, context) if c), dict_dir=dict_dir)
+    return geo if geo is not None and (country is None or geo.country == country) else None
 
 
 # --------------------------------------------------------------------------- Prefect task

@@ -162,6 +162,10 @@ class Event:
     cameo_root: str | None = None  # CAMEO root code ("19"), through the CAMEO2PLOVER table
     quad_class: int | None = None  # 1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict
     dictionary_version: str = ""  # hash of the actor/trigger dictionaries used
+    place_admin1: str | None = None  # GeoNames admin1: a US state's name, else "<alpha-2>.<code>" ("IQ.07")
+    place_lat: float | None = None
+    place_lon: float | None = None
+    place_precision: str | None = None  # "city" | "admin1" | "country"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

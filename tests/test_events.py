@@ -291,3 +291,12 @@ def test_a_material_act_with_no_named_party_is_kept_when_it_says_how_many_or_whe
     assert got == [("ASSAULT", None, None, 3)]
     assert ev.extract_events("x", "The attack was condemned.", "2024-01-05") == []  # a reference, no act
     assert ev.extract_events("x", "There was talk of an attack.", "2024-01-05") == []
+
+
+def test_event_places_are_geocoded_in_their_own_country():
+    e, = ev.extract_events("x", "US forces carried out a drone strike in central Baghdad on Thursday.", "2024-01-05")
+    assert (e.place_name, e.place_country, e.place_admin1, e.place_precision) == ("Baghdad", "IRQ", "IQ.07", "city")
+    assert abs(e.place_lat - 33.34) < 0.1 and abs(e.place_lon - 44.40) < 0.1
+    # Washington is named, but the strike is in Iraq: the place stays Iraqi.
+    got = ev.extract_events("x", "Washington said US jets struck a militia base in Anbar province on Monday.", "2024-01-05")
+    assert all(x.place_country in (None, "IRQ") for x in got if x.event_type == "ASSAULT")
