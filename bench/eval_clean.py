@@ -43,12 +43,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import baseline  # noqa: E402
 from bench.scoring import (  # noqa: E402
     DATASETS,
     LEAD_WINDOW,
     Page,
     Prediction,
-    floor2,
     gate_metrics,
     load_pages,
     page_html,
@@ -300,24 +300,8 @@ def gate_scores() -> dict[str, float]:
 
 def update_baseline(force: bool) -> int:
     measured = gate_scores()
-    old = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.is_file() else {}
-    old_floors = old.get("floors", {})
-    floors, changes, below = {}, [], False
-    for k, prev in old_floors.items():
-        if k not in measured:
-            floors[k] = prev
-            changes.append(f"{k}: not measured on the gate pages; floor {prev:.2f} kept")
-    for k, v in measured.items():
-        new = floor2(v)
-        prev = old_floors.get(k)
-        if prev is not None and new < prev and not force:
-            floors[k] = prev
-            below = True
-            changes.append(f"{k}: measured {v:.4f} is below the floor {prev:.2f}; kept (use --force to lower it)")
-        else:
-            floors[k] = new
-            if prev != new:
-                changes.append(f"{k}: {prev if prev is not None else '–'} -> {new:.2f} (measured {v:.4f})")
+    old_floors = baseline.read(BASELINE).get("floors", {})
+    floors, changes, below = baseline.tighten(measured, old_floors, list(dict.fromkeys([*old_floors, *measured])), force)
     doc = {
         "about": "Floors for tests/test_clean_quality.py: our cleaner's scores on the pages in this folder, "
                  "each rounded down to 2 decimals. Raise a floor whenever you raise the score: "
@@ -329,10 +313,7 @@ def update_baseline(force: bool) -> int:
         "floors": floors,
         "measured": {k: round(v, 4) for k, v in measured.items()},
     }
-    BASELINE.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {BASELINE.relative_to(ROOT)}")
-    for c in changes or ["no floor changed"]:
-        print("  " + c)
+    baseline.write(BASELINE, doc, changes, str(BASELINE.relative_to(ROOT)))
     return 1 if below else 0
 
 

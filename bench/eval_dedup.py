@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import baseline  # noqa: E402
 from bench.dedup_scoring import (  # noqa: E402
     GATE_METRICS,
     GOLD,
@@ -54,7 +55,6 @@ from bench.dedup_scoring import (  # noqa: E402
     ORIGINAL,
     GoldMissing,
     explain_errors,
-    floor2,
     gate_metrics,
     load_gold,
     predict,
@@ -213,25 +213,7 @@ def gate_scores(settings: Settings) -> dict[str, float]:
 
 def update_baseline(settings: Settings, force: bool) -> int:
     measured = gate_scores(settings)
-    old = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.is_file() else {}
-    old_floors = old.get("floors", {})
-    floors, changes, below = {}, [], False
-    for k in GATE_METRICS:
-        if k not in measured:
-            if k in old_floors:
-                floors[k] = old_floors[k]
-            changes.append(f"{k}: not measured on the gate subset")
-            continue
-        v, prev = measured[k], old_floors.get(k)
-        new = floor2(v)
-        if prev is not None and new < prev and not force:
-            floors[k] = prev
-            below = True
-            changes.append(f"{k}: measured {v:.4f} is below the floor {prev:.2f}; kept (use --force to lower it)")
-        else:
-            floors[k] = new
-            if prev != new:
-                changes.append(f"{k}: {prev if prev is not None else '–'} -> {new:.2f} (measured {v:.4f})")
+    floors, changes, below = baseline.tighten(measured, baseline.read(BASELINE).get("floors", {}), GATE_METRICS, force)
     doc = {
         "about": "Floors for tests/test_dedup_quality.py: tasks.dedup's pair scores on the gold subset in this "
                  "folder, each rounded down to 2 decimals. Raise a floor whenever you raise the score: "
@@ -245,10 +227,7 @@ def update_baseline(settings: Settings, force: bool) -> int:
         "floors": floors,
         "measured": {k: round(v, 4) for k, v in measured.items()},
     }
-    BASELINE.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {_display(BASELINE)}")
-    for c in changes or ["no floor changed"]:
-        print("  " + c)
+    baseline.write(BASELINE, doc, changes, _display(BASELINE))
     return 1 if below else 0
 
 

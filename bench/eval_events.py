@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import baseline  # noqa: E402
 from bench.events_scoring import (  # noqa: E402
     ACLED_TO_PLOVER,
     ACLED_UNMAPPED,
@@ -70,7 +71,6 @@ from bench.events_scoring import (  # noqa: E402
     attribute_accuracy,
     case_by_label,
     error_analysis,
-    floor2,
     gate_metrics,
     load_case,
     load_petr2,
@@ -391,30 +391,10 @@ def gate_scores() -> dict:
 
 def update_baseline(force: bool) -> int:
     measured = gate_scores()
-    old = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.is_file() else {}
-    old_floors, old_ceilings = old.get("floors", {}), old.get("ceilings", {})
-    floors, ceilings, changes, worse = {}, {}, [], False
-    for k in GATE_FLOORS:
-        v, prev = measured[k], old_floors.get(k)
-        new = floor2(v)
-        if prev is not None and new < prev and not force:
-            floors[k] = prev
-            worse = True
-            changes.append(f"{k}: measured {v:.4f} is below the floor {prev:.2f}; kept (use --force to lower it)")
-        else:
-            floors[k] = new
-            if prev != new:
-                changes.append(f"{k}: {prev if prev is not None else '–'} -> {new:.2f} (measured {v:.4f})")
-    for k in GATE_CEILINGS:
-        v, prev = int(measured[k]), old_ceilings.get(k)
-        if prev is not None and v > prev and not force:
-            ceilings[k] = prev
-            worse = True
-            changes.append(f"{k}: measured {v} is above the ceiling {prev}; kept (use --force to raise it)")
-        else:
-            ceilings[k] = v
-            if prev != v:
-                changes.append(f"{k}: {prev if prev is not None else '–'} -> {v}")
+    old = baseline.read(BASELINE)
+    floors, changes, worse = baseline.tighten(measured, old.get("floors", {}), GATE_FLOORS, force)
+    ceilings, more, worse2 = baseline.tighten(measured, old.get("ceilings", {}), GATE_CEILINGS, force, ceiling=True)
+    changes, worse = changes + more, worse or worse2
     doc = {
         "about": "Floors and ceilings for tests/test_events_quality.py: tasks.events on the gold copies in this folder "
                  "(PETR2 sentence by sentence, the two seed articles whole), F1s rounded down to 2 decimals, the "
@@ -430,10 +410,7 @@ def update_baseline(force: bool) -> int:
         "ceilings": ceilings,
         "measured": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in measured.items()},
     }
-    BASELINE.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {_display(BASELINE)}")
-    for c in changes or ["nothing changed"]:
-        print("  " + c)
+    baseline.write(BASELINE, doc, changes, _display(BASELINE))
     return 1 if worse else 0
 
 

@@ -75,8 +75,9 @@ over (an extra event is a mismatch too). ``seed_exactness`` lists every mismatch
 
 from __future__ import annotations
 
+from bench.baseline import floor2  # noqa: F401 - re-exported for the gate tests
+
 import json
-import math
 import os
 import re
 import time
@@ -817,9 +818,6 @@ def gate_metrics(gold: Path, seeds_dir: Path, published: Mapping[str, str | None
     }
 
 
-def floor2(x: float) -> float:
-    """``x`` rounded down to 2 decimals (0.57 stays 0.57 despite binary floating point)."""
-    return math.floor(round(x * 100, 6)) / 100
 
 
 def _rss_mb() -> float | None:
