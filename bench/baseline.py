@@ -1,4 +1,5 @@
-"""Quality-gate baselines (tests/data/*_gate/baseline.json), shared by the eval scripts.
+"""Quality-gate baselines (tests/data/*_gate/baseline.json) and the P/R/F1 arithmetic, shared by the
+eval scripts.
 
 A baseline keeps a floor per metric (the measured score rounded down to 2 decimals) and, for
 counts that must not grow, a ceiling. Updating one only ever tightens it: a score below its floor
@@ -16,6 +17,17 @@ from typing import Iterable
 def floor2(x: float) -> float:
     """``x`` rounded down to 2 decimals (0.57 stays 0.57 despite binary floating point)."""
     return math.floor(round(x * 100, 6)) / 100
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float | None]:
+    """Precision, recall, F1 (None where the denominator is 0)."""
+    p = tp / (tp + fp) if tp + fp else None
+    r = tp / (tp + fn) if tp + fn else None
+    if p is None or r is None:
+        f = None
+    else:
+        f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
 
 
 def read(path: Path) -> dict:

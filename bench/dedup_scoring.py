@@ -30,7 +30,7 @@ Scoring:
 
 from __future__ import annotations
 
-from bench.baseline import floor2  # noqa: F401 - re-exported for the gate tests
+from bench.baseline import floor2, prf  # noqa: F401 - re-exported for the gate tests
 
 import json
 import time
@@ -212,15 +212,6 @@ def same_group(groups: Mapping[str, str], a: str, b: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def prf(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float | None]:
-    """Precision, recall, F1 (None where the denominator is 0)."""
-    p = tp / (tp + fp) if tp + fp else None
-    r = tp / (tp + fn) if tp + fn else None
-    if p is None or r is None:
-        f = None
-    else:
-        f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
 def _rate(num: int, den: int) -> float | None:

@@ -75,7 +75,7 @@ over (an extra event is a mismatch too). ``seed_exactness`` lists every mismatch
 
 from __future__ import annotations
 
-from bench.baseline import floor2  # noqa: F401 - re-exported for the gate tests
+from bench.baseline import floor2, prf  # noqa: F401 - re-exported for the gate tests
 
 import json
 import os
@@ -515,15 +515,6 @@ def pred_keys(preds: Iterable[Pred], level: str) -> list[tuple]:
     return [(p.type, p.actor, p.recipient) for p in preds]
 
 
-def prf(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float | None]:
-    """Precision, recall, F1 (None where the denominator is 0)."""
-    p = tp / (tp + fp) if tp + fp else None
-    r = tp / (tp + fn) if tp + fn else None
-    if p is None or r is None:
-        f = None
-    else:
-        f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
 def count_level(gold: list[tuple], pred: list[tuple], counting: str = "set") -> tuple[int, int, int]:

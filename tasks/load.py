@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import duckdb
 from prefect import task
@@ -111,22 +112,12 @@ def replace_events(db_path: Path, article_ids: Sequence[str], events: Sequence[E
     db_path = Path(db_path)
     check_writable(db_path)
     rows = event_rows(unique_by(events, lambda e: e.mention_id), run_id)
-    with connect(db_path, read_only=False) as con:
-        try:
-            con.execute("BEGIN TRANSACTION")
-            migrate(con)
-            before = con.execute(sql("count_event_mentions"), [list(article_ids)]).fetchone()[0]
-            con.execute(sql("delete_event_mentions"), [list(article_ids)])
-            for chunk in chunks(rows, CHUNK_ROWS, CHUNK_BYTES):
-                con.execute(sql("insert_events"), [list(col) for col in zip(*chunk)])
-            con.execute("COMMIT")
-        except (duckdb.Error, OSError) as e:
-            _rollback(con)
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise WarehouseError(f"replacing events in {db_path} failed, nothing was written: {first}") from None
-        except BaseException:
-            _rollback(con)
-            raise
+    with _transaction(db_path, "replacing events in") as con:
+        migrate(con)
+        before = con.execute(sql("count_event_mentions"), [list(article_ids)]).fetchone()[0]
+        con.execute(sql("delete_event_mentions"), [list(article_ids)])
+        for chunk in chunks(rows, CHUNK_ROWS, CHUNK_BYTES):
+            con.execute(sql("insert_events"), [list(col) for col in zip(*chunk)])
     return before
 
 
@@ -216,25 +207,33 @@ def load_batch(db_path: Path, batch: Batch, summary: RunSummary) -> list[str]:
     db_path = Path(db_path)
     check_writable(db_path)
     rows = batch_rows(batch, summary)
+    with _transaction(db_path, "loading the batch into") as con:
+        applied = migrate(con)
+        if "008_dedup_signatures.sql" in applied:  # articles stored before it get signatures
+            backfill_signatures(con, batch.run_id)
+        for name, table_rows in rows.items():
+            # the rows go in as column lists, a chunk per statement (bounded memory)
+            for chunk in chunks(table_rows, CHUNK_ROWS, CHUNK_BYTES):
+                con.execute(sql(name), [list(col) for col in zip(*chunk)])
+    return applied
+
+
+@contextmanager
+def _transaction(db_path: Path, doing: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The writer's connection inside one transaction: committed when the block ends, rolled back
+    (nothing written) when it raises; a DuckDB or OS error becomes a one-line WarehouseError."""
     with connect(db_path, read_only=False) as con:
         try:
             con.execute("BEGIN TRANSACTION")
-            applied = migrate(con)
-            if "008_dedup_signatures.sql" in applied:  # articles stored before it get signatures
-                backfill_signatures(con, batch.run_id)
-            for name, table_rows in rows.items():
-                # the rows go in as column lists, a chunk per statement (bounded memory)
-                for chunk in chunks(table_rows, CHUNK_ROWS, CHUNK_BYTES):
-                    con.execute(sql(name), [list(col) for col in zip(*chunk)])
+            yield con
             con.execute("COMMIT")
         except (duckdb.Error, OSError) as e:
             _rollback(con)
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise WarehouseError(f"loading the batch into {db_path} failed, nothing was written: {first}") from None
+            raise WarehouseError(f"{doing} {db_path} failed, nothing was written: {first}") from None
         except BaseException:
             _rollback(con)
             raise
-    return applied
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
