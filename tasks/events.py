@@ -362,11 +362,13 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 _MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.|Aug|Sept|Oct|Nov|Dec|Jan|Feb)"
 _DATE_RE = re.compile(
-    r"(?P<since>\bsince\s+)?(?:"
+    r"(?P<since>\b[Ss]ince\s+)?(?:"
     r"(?P<wd>\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))(?P<wdposs>['’]s)?(?:\s+(?:night|morning|evening|afternoon))?\b"
     r"|\b(?P<d1>\d{1,2})\s+(?P<m1>" + _MONTH_RE + r")(?:,?\s+(?P<y1>\d{4}))?"
     r"|\b(?P<m2>" + _MONTH_RE + r")\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>\d{4}))?"
-    r"|\b(?P<rel>yesterday|today|last\s+week|this\s+week|earlier\s+this\s+week|last\s+month|this\s+month|last\s+night|overnight)\b)",
+    r"|\b(?P<rel>yesterday|today|last\s+week|this\s+week|earlier\s+this\s+week|last\s+month|this\s+month|last\s+night|overnight)\b"
+    r"|(?:\b(?:[Ii]n|[Dd]uring|[Tt]hroughout)\s+|(?<=[Ss]ince\s))(?:(?:early|mid|mid-|late)\s*-?\s*)?(?P<m3>January|February|March|April|May|June|July|"
+    r"August|September|October|November|December)(?:\s+(?P<y3>\d{4}))?\b(?!\s+\d))",
 )
 
 
@@ -418,6 +420,12 @@ def find_dates(sentence: str, published: date | None) -> list[DateExpr]:
                         val = date(published.year - 1, mon, day)
             except ValueError:
                 val = None
+        elif m["m3"]:  # "in October", "in early October 2023": the month
+            mon, prec = _MONTHS[m["m3"][:3].lower()], "month"
+            if m["y3"]:
+                val = date(int(m["y3"]), mon, 1)
+            elif published:
+                val = date(published.year if mon <= published.month else published.year - 1, mon, 1)
         else:
             rel = re.sub(r"\s+", " ", m["rel"].lower())
             if published:

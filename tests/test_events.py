@@ -300,3 +300,15 @@ def test_event_places_are_geocoded_in_their_own_country():
     # Washington is named, but the strike is in Iraq: the place stays Iraqi.
     got = ev.extract_events("x", "Washington said US jets struck a militia base in Anbar province on Monday.", "2024-01-05")
     assert all(x.place_country in (None, "IRQ") for x in got if x.event_type == "ASSAULT")
+
+
+def test_month_dates_have_month_precision():
+    from datetime import date
+
+    got = [(d.value, d.precision, d.since) for d in find_dates("Protesters rallied in Minsk in October.", date(2024, 1, 10))]
+    assert got == [("2023-10-01", "month", False)]  # the last October before publication
+    got = [(d.value, d.precision) for d in find_dates("In early May 2021 they met.", date(2024, 1, 10))]
+    assert got == [("2021-05-01", "month")]
+    assert [d.since for d in find_dates("Prices have risen since March.", date(2024, 1, 10))] == [True]
+    e, = ev.extract_events("x", "Militants attacked a police post in Kirkuk in December.", "2024-01-10")
+    assert (e.event_date, e.date_precision) == ("2023-12-01", "month")
