@@ -453,8 +453,10 @@ _NUM_WORDS = {
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
     "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90, "hundred": 100, "a dozen": 12, "dozen": 12,
+    # vague plurals count as their lower bound: "dozens" is at least 24
+    "dozens": 24, "hundreds": 200, "thousands": 2000,
 }
-_NUM = r"(?:\d[\d,]*(?:\.\d+)?(?:\s+(?:thousand|million))?|(?:a\s+)?dozen|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s])?(?:one|two|three|four|five|six|seven|eight|nine)|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|(?:a|one|two|three|four|five)\s+hundred)"
+_NUM = r"(?:\d[\d,]*(?:\.\d+)?(?:\s+(?:thousand|million))?|(?:a\s+)?dozen|dozens|hundreds|thousands|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s])?(?:one|two|three|four|five|six|seven|eight|nine)|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|(?:a|one|two|three|four|five)\s+hundred)"
 _QUANT = r"(?:(?:at\s+least|more\s+than|over|some|about|around|nearly|almost|up\s+to|roughly|an\s+estimated)\s+)?"
 
 
@@ -882,6 +884,7 @@ class Cand:
     place: tuple | None = None
     dead: int | None = None
     injured: int | None = None
+    arrested: int | None = None
     reported: bool = False
     reference: bool = False  # a bare definite/possessive reference ("the strikes", "Thursday's strike")
     plural: bool = False
@@ -1061,6 +1064,11 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
                 target.dead = target.dead or n
             else:
                 target.injured = target.injured or n
+
+    # arrests: "police arrested 20 students", "six people were detained"
+    for c in cands:
+        if c.type == "COERCE" and c.mode == "arrest" and c.arrested is None and c.pos == "verb":
+            c.arrested = _casualty_count(s, c.tstart, c.tend)[0]
 
     # dates
     dates = find_dates(s, pub)
@@ -1476,6 +1484,7 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_versio
                 events[seen[key]] = replace(
                     prev, mode=prev.mode or c.mode, dead=prev.dead if prev.dead is not None else c.dead,
                     injured=prev.injured if prev.injured is not None else c.injured,
+                    arrested=prev.arrested if prev.arrested is not None else c.arrested,
                     event_date=prev.event_date or c.date, date_precision=prev.date_precision or c.precision)
                 continue
             okey = (si, c.type, c.mode, ac, rc)
@@ -1498,7 +1507,7 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_versio
                 place_admin1=geo.admin1 if geo else None, place_lat=geo.lat if geo else None,
                 place_lon=geo.lon if geo else None,
                 place_precision=geo.precision if geo else (_PLACE_PRECISION.get(place[2]) if place else None),
-                dead=c.dead, injured=c.injured, reported_only=c.reported,
+                dead=c.dead, injured=c.injured, arrested=c.arrested, reported_only=c.reported,
                 confidence=round(max(0.0, min(1.0, c.confidence)), 2), extractor_version=EXTRACTOR_VERSION,
                 cameo_root=cameo_root(c.type, c.mode), quad_class=QUAD_CLASS[c.type],
                 dictionary_version=dict_version,

@@ -101,7 +101,7 @@ def event_rows(events: Iterable[Event], run: str) -> list[tuple]:
          e.recipient_sector, parse_date(e.event_date), e.date_precision, e.place_name,
          e.place_country, e.dead, e.injured, e.reported_only, e.confidence,
          e.extractor_version, run, e.cameo_root, e.quad_class, e.dictionary_version, e.place_admin1,
-         e.place_lat, e.place_lon, e.place_precision)
+         e.place_lat, e.place_lon, e.place_precision, e.arrested)
         for e in events
     ]
 

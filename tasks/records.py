@@ -166,6 +166,7 @@ class Event:
     place_lat: float | None = None
     place_lon: float | None = None
     place_precision: str | None = None  # "city" | "admin1" | "country"
+    arrested: int | None = None  # people arrested or detained (COERCE arrest)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

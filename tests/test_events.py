@@ -312,3 +312,14 @@ def test_month_dates_have_month_precision():
     assert [d.since for d in find_dates("Prices have risen since March.", date(2024, 1, 10))] == [True]
     e, = ev.extract_events("x", "Militants attacked a police post in Kirkuk in December.", "2024-01-10")
     assert (e.event_date, e.date_precision) == ("2023-12-01", "month")
+
+
+def test_arrests_are_counted_and_vague_plurals_are_lower_bounds():
+    got = lambda t: [(e.event_type, e.mode, e.arrested, e.dead) for e in ev.extract_events("x", t, "2024-01-10")]  # noqa: E731
+    assert got("Police arrested 20 students in Dhaka on Monday.") == [("COERCE", "arrest", 20, None)]
+    assert got("Six people were detained in Minsk on Sunday.") == [("COERCE", "arrest", 6, None)]
+    assert got("Police arrested Ahmed Ali on Monday.") == [("COERCE", "arrest", 1, None)]
+    assert got("Police said they arrested dozens of protesters.") == [("COERCE", "arrest", 24, None)]
+    assert got("Dozens of people were killed in an air strike on a market in Idlib on Monday.") == \
+        [("ASSAULT", "aerial", None, 24)]
+    assert (ev.parse_number("dozens"), ev.parse_number("hundreds"), ev.parse_number("thousands")) == (24, 200, 2000)

@@ -7,6 +7,7 @@ SELECT
     sum(num_articles) AS n_articles,
     sum(num_mentions) AS n_mentions,
     sum(dead)         AS dead,
-    sum(injured)      AS injured
+    sum(injured)      AS injured,
+    sum(arrested)     AS arrested
 FROM marts.events
 GROUP BY event_date, event_type;

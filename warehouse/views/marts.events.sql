@@ -1,6 +1,6 @@
 -- One row per real-world event: its type, the parties, the place and the date (the first day
--- it was reported for; last_date when the reports span more days), the casualties (the highest
--- figure any mention gives), and how widely it was reported: num_mentions (sentences),
+-- it was reported for; last_date when the reports span more days), the dead, injured and arrested
+-- (the highest figure any mention gives), and how widely it was reported: num_mentions (sentences),
 -- num_articles (distinct stories: duplicate articles never count twice) and num_sources
 -- (distinct outlets that carried those stories, copies included). Mentions: marts.event_mentions.
 CREATE OR REPLACE VIEW marts.events AS
@@ -37,6 +37,7 @@ SELECT
     max(m.day)                                                AS last_date,
     max(m.dead)                                               AS dead,
     max(m.injured)                                            AS injured,
+    max(m.arrested)                                           AS arrested,
     bool_and(m.reported_only)                                 AS reported_only,
     max(m.confidence)                                         AS confidence,
     count(*)                                                  AS num_mentions,
