@@ -510,7 +510,7 @@ class Mention:
     generic: bool = False  # a role without a country qualifier (country from the article context)
 
 
-_DET_LEFT_RE = re.compile(r"(?:(?:the|a|an|some|senior|top|various|several|many|most|other|high-ranking|local|foreign|ruling|two|three|both)\s+)+$", re.IGNORECASE)
+_DET_LEFT_RE = re.compile(r"(?<![\w-])(?:(?:the|a|an|some|senior|top|various|several|many|most|other|high-ranking|local|foreign|ruling|two|three|both)\s+)+$", re.IGNORECASE)
 _NAME_TOKEN = r"(?:(?:[Aa]l|[Ee]l|[Aa]bu|[Bb]in|[Ii]bn)-?[A-Z][\w'’]+|[A-Z][a-z][\w'’]*|[A-Z]\.|Abu|bin|ibn|al|de|van|von)"
 _NAME_RE = re.compile(r"(?<![\w-])" + _NAME_TOKEN + r"(?:[ \t]+" + _NAME_TOKEN + r"){0,4}(?![\w-])")
 _PRONOUN_RE = re.compile(r"\b(?:it|its|he|his|she|her|they|their|them|the\s+groups?|the\s+militias?|the\s+militants|the\s+movement|the\s+organi[sz]ation|who|which|that)\b", re.IGNORECASE)
@@ -594,7 +594,8 @@ def _mentions(lex: Lexicon, s: str, st: ArticleState) -> list[Mention]:
                     and not (prev[2].kind in ("actor",) and a[2].kind in ("actor", "country", "capital")):
                 groups[-1].append(a)
                 continue
-            if _CONJ_RE.match(gap) and prev[2].kind in ("country", "actor", "role") and a[2].kind in ("country", "actor", "role"):
+            if _CONJ_RE.match(gap) and prev[2].kind in ("country", "demonym", "actor", "role") \
+                    and a[2].kind in ("country", "demonym", "actor", "role"):
                 conj_links.add(len(groups))
         groups.append([a])
 
@@ -1463,6 +1464,17 @@ def _stands_alone(c: Cand) -> bool:
 # --------------------------------------------------------------------------- records
 
 
+def _actor_conjuncts(m: Mention | None) -> list[Mention]:
+    """The other members of a compound actor, each with its own country (and the shared sector)."""
+    if m is None or not m.conjuncts:
+        return []
+    out = []
+    for x in m.conjuncts:
+        if x.country and x.country != m.country:
+            out.append(replace(x, sector=x.sector or m.sector))
+    return out
+
+
 def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_version: str = "",
                context: str | None = None, dict_dir: str | Path | None = None) -> list[Event]:
     events: list[Event] = []
@@ -1473,6 +1485,9 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_versio
         by_sent.setdefault(c.sent_idx, []).append(c)
         for r in c.extra_recipients:
             by_sent[c.sent_idx].append(replace(c, recipient=r, extra_recipients=[]))
+        # a compound actor ("Hungarian and Romanian officials") gives one event per member country
+        for x in _actor_conjuncts(c.actor):
+            by_sent[c.sent_idx].append(replace(c, actor=x, extra_recipients=[]))
     for si in sorted(by_sent):
         a, b = sents[si]
         for c in by_sent[si]:

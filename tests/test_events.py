@@ -323,3 +323,17 @@ def test_arrests_are_counted_and_vague_plurals_are_lower_bounds():
     assert got("Dozens of people were killed in an air strike on a market in Idlib on Monday.") == \
         [("ASSAULT", "aerial", None, 24)]
     assert (ev.parse_number("dozens"), ev.parse_number("hundreds"), ev.parse_number("thousands")) == (24, 200, 2000)
+
+
+def test_a_compound_actor_gives_one_event_per_member_country():
+    got = [(e.event_type, e.actor_country, e.actor_sector, e.recipient_country)
+           for e in ev.extract_events("x", "Iraqi and Syrian officials condemned the Israeli strikes on Monday.", "2024-01-10")
+           if e.event_type == "ACCUSE"]
+    assert got == [("ACCUSE", "IRQ", "GOV", "ISR"), ("ACCUSE", "SYR", "GOV", "ISR")]
+    got = {(e.actor_country, e.recipient_country) for e in ev.extract_events(
+        "x", "US and British warplanes struck Houthi targets in Yemen on Thursday.", "2024-01-10")
+        if e.event_type == "ASSAULT" and e.recipient_country}
+    assert got == {("USA", "YEM"), ("GBR", "YEM")}
+    # a demonym inside a word is not a determiner: "Hungarian" does not start with "an"
+    assert all(not (e.actor_text or "").startswith("an ") for e in ev.extract_events(
+        "x", "Hungarian officials condemned the Russian strikes on Kyiv on Monday.", "2024-01-10"))
