@@ -857,6 +857,9 @@ def _finalize_mention(m: Mention, st: ArticleState) -> Mention:
 
 _NEG_RE = re.compile(r"\b(?:not|never|no|n't|denied|deny|denies|refused\s+to|failed\s+to|without)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 _HYPO_RE = re.compile(r"\b(?:if|unless|whether|in\s+case)\b[^,;]*", re.IGNORECASE)
+#: What is only hoped for or threatened: "hoped officials would be indicted", "a threat to boycott".
+#: The words after the marker (group 1) are not acts; the marker itself may be one (THREATEN).
+_WISH_RE = re.compile(r"\b(?:hoped?|hopes|hoping|wish(?:es|ed)?|threats?\s+to)\b([^,;]*)", re.IGNORECASE)
 _FUTURE_RE = re.compile(r"\b(?:will|would|shall|could|might|may|vowed\s+to|vows\s+to|threatened\s+to|threatens\s+to|plans?\s+to|planning\s+to|intends?\s+to|wants?\s+to|wanted\s+to|going\s+to|ready\s+to|prepared\s+to)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
 _SPEECH_RE = re.compile(r"\b(?:said|says|say|told|stated|added|announced|confirmed|declared|reported|according\s+to|statement)\b", re.IGNORECASE)
 _SPEECH_VERB_RE = re.compile(r"\b(?:said|says|told|stated|added|announced|confirmed|declared|reported)\b")
@@ -927,7 +930,7 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
     for m in mentions:
         _finalize_mention(m, st)
     question = s.rstrip(" \"'”’").endswith("?")
-    hypo_spans = [(m.start(), m.end()) for m in _HYPO_RE.finditer(s)]
+    hypo_spans = [(m.start(), m.end()) for m in _HYPO_RE.finditer(s)] + [m.span(1) for m in _WISH_RE.finditer(s)]
 
     def in_hypo(i: int) -> bool:
         return any(x <= i < y for x, y in hypo_spans)

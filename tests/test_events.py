@@ -337,3 +337,12 @@ def test_a_compound_actor_gives_one_event_per_member_country():
     # a demonym inside a word is not a determiner: "Hungarian" does not start with "an"
     assert all(not (e.actor_text or "").startswith("an ") for e in ev.extract_events(
         "x", "Hungarian officials condemned the Russian strikes on Kyiv on Monday.", "2024-01-10"))
+
+
+def test_what_is_only_hoped_for_or_threatened_is_not_the_act():
+    got = lambda t: [(e.event_type, e.actor_country) for e in ev.extract_events("x", t, "2024-01-10")]  # noqa: E731
+    assert got("Kigali said it hoped French officials would be indicted for war crimes.") == []
+    assert got("Israel hopes to sign a deal with Saudi Arabia.") == []
+    assert got("Sarkozy made an initial threat to boycott the ceremony.") == [("THREATEN", "FRA")]
+    assert got("Iran threatened to attack US bases.") == [("THREATEN", "IRN")]
+    assert ("AGREE", "ISR") in got("Israel signed a deal with Saudi Arabia on Monday.")  # the act itself
