@@ -869,6 +869,7 @@ _HABITUAL_RE = re.compile(r"\b(?:there\s+have\s+(?:now\s+)?been|there\s+has\s+be
 _DEF_RE = re.compile(r"\b(?:the|this|that|these|its|their|latest|last)\s+(?:[\w'’-]+\s+){0,2}$", re.IGNORECASE)
 _NOUN_CTX_RE = re.compile(r"(?:\b(?:the|a|an|its|their|his|her|our|this|that|these|those|such|of|recent|latest|repeated|retaliatory|deadly|new|further|more|any|no|two|three|several|dozens|\d[\d,]*|first|second|last|unprovoked|brutal|alleged|suspected|apparent|major|fresh|renewed|separate|similar|joint|military|surprise|reiterated)\s+|['’]s\s+|\b(?:U\.S\.|US|American|Israeli|Russian|[A-Z][a-z]+i|[A-Z][a-z]+ian|[A-Z][a-z]+ese)\s+)$")
 _VERB_AFTER_RE = re.compile(r"^\s+(?:the|a|an|his|her|its|their|[A-Z])", re.IGNORECASE)
+_CLAIM_RE = re.compile(r"\b(?:claim(?:s|ed)?|alleg(?:es|ed)|charg(?:es|ed)|insist(?:s|ed)?)\s+(?:that\s+)?", re.IGNORECASE)
 _HOLD_RE = re.compile(r"\b(hold|holds|held|holding)\s+(.{2,80}?)\s+(?:responsible|accountable)\b")
 _REQUEST_COMP_RE = re.compile(r"\b(?:calls?\s+for|calling\s+(?:for|on)|called\s+(?:for|on)|urg(?:e|ed|es|ing)|demand(?:s|ed|ing)?|ask(?:s|ed|ing)?|appeal(?:s|ed|ing)?|threaten(?:s|ed|ing)?\s+to|vow(?:s|ed|ing)?\s+to|warn(?:s|ed|ing)?)\b", re.IGNORECASE)
 
@@ -1028,6 +1029,21 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
         c.recipient = inner[0] if inner else None
         if c.actor and c.recipient:
             cands.append(c)
+
+    # "the US claimed that ISIL had attacked Iraq": an allegation against the embedded act's actor
+    # (ACCUSE US -> ISIL), and the act itself is only reported
+    for m in _CLAIM_RE.finditer(s):
+        if question or in_hypo(m.start()) or _NEG_RE.search(_tail(s, m.start())):
+            continue
+        inner = [c for c in cands if c.type in MATERIAL and c.tstart >= m.end() and c.actor is not None]
+        subj = [x for x in actor_mentions if x.end <= m.start() and not x.pp]
+        claimant = subj[-1] if subj else speaker
+        if not inner or claimant is None or not claimant.country or inner[0].actor.country in (None, claimant.country):
+            continue
+        c = Cand("ACCUSE", "allege", m.group(0).strip()[:40], m.start(), m.end(), "verb", sent_idx=si, confidence=0.55)
+        c.actor, c.recipient = claimant, inner[0].actor
+        inner[0].reported = True
+        cands.append(c)
 
     for k in [c for c in cands if c.casualty_only]:
         cands.remove(k)

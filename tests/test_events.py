@@ -346,3 +346,10 @@ def test_what_is_only_hoped_for_or_threatened_is_not_the_act():
     assert got("Sarkozy made an initial threat to boycott the ceremony.") == [("THREATEN", "FRA")]
     assert got("Iran threatened to attack US bases.") == [("THREATEN", "IRN")]
     assert ("AGREE", "ISR") in got("Israel signed a deal with Saudi Arabia on Monday.")  # the act itself
+
+
+def test_a_claimed_attack_is_an_allegation_and_a_reported_act():
+    got = {(e.event_type, e.actor_country, e.recipient_country, e.reported_only)
+           for e in ev.extract_events("x", "The US claimed that ISIL had attacked Iraq.", "2024-01-10")}
+    assert got == {("ACCUSE", "USA", "IMG", False), ("ASSAULT", "IMG", "IRQ", True)}
+    assert ev.extract_events("x", "The army claimed responsibility for the attack.", "2024-01-10") == []
