@@ -353,3 +353,10 @@ def test_a_claimed_attack_is_an_allegation_and_a_reported_act():
            for e in ev.extract_events("x", "The US claimed that ISIL had attacked Iraq.", "2024-01-10")}
     assert got == {("ACCUSE", "USA", "IMG", False), ("ASSAULT", "IMG", "IRQ", True)}
     assert ev.extract_events("x", "The army claimed responsibility for the attack.", "2024-01-10") == []
+
+
+def test_more_ways_to_say_attack_and_protest():
+    got = lambda t: [(e.event_type, e.mode) for e in ev.extract_events("x", t, "2024-01-10")]  # noqa: E731
+    assert ("ASSAULT", "destroy") in got("Militants looted shops in central Baghdad on Monday.")
+    assert ("ASSAULT", "firearms") in got("Soldiers fired at protesters in Khartoum on Sunday.")
+    assert ("PROTEST", "demo") in got("Thousands of teachers took to the streets of Paris on Tuesday.")
