@@ -360,3 +360,11 @@ def test_more_ways_to_say_attack_and_protest():
     assert ("ASSAULT", "destroy") in got("Militants looted shops in central Baghdad on Monday.")
     assert ("ASSAULT", "firearms") in got("Soldiers fired at protesters in Khartoum on Sunday.")
     assert ("PROTEST", "demo") in got("Thousands of teachers took to the streets of Paris on Tuesday.")
+
+
+def test_territory_taken_sexual_violence_and_grenades_are_assaults():
+    modes = lambda t: {(e.event_type, e.mode) for e in ev.extract_events("x", t, "2024-01-10")}  # noqa: E731
+    assert ("ASSAULT", None) in modes("Syrian rebels retook a strategic town from government forces on Thursday.")
+    assert ("ASSAULT", "sexual") in modes("Soldiers raped women in a village in Darfur, Sudanese activists said.")
+    assert ("ASSAULT", "explosives") in modes("Militants threw a grenade at a police post in Kirkuk on Monday, wounding two.")
+    assert ev.cameo_root("ASSAULT", "sexual") == "18"
