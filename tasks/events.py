@@ -1378,8 +1378,15 @@ def _compat(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
+#: Sectors whose "protest against X" is a demonstration, not a government's verbal protest.
+_STREET_SECTORS = {None, "CVL", "PTY", "REB", "UNK"}
+
+
 def _incidents(cands: list[Cand]) -> list[Cand]:
     """Group compatible ASSAULT mentions into incidents and let them fill each other's gaps."""
+    for c in cands:  # "students protested against fees" demonstrate; "Iran protested against sanctions" accuses
+        if c.type == "ACCUSE" and c.trigger.lower().startswith("protest") and (c.actor is None or c.actor.sector in _STREET_SECTORS):
+            c.type, c.mode = "PROTEST", "demo"
     clusters: list[list[Cand]] = []
     out: list[Cand] = []
     for c in cands:

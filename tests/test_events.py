@@ -368,3 +368,9 @@ def test_territory_taken_sexual_violence_and_grenades_are_assaults():
     assert ("ASSAULT", "sexual") in modes("Soldiers raped women in a village in Darfur, Sudanese activists said.")
     assert ("ASSAULT", "explosives") in modes("Militants threw a grenade at a police post in Kirkuk on Monday, wounding two.")
     assert ev.cameo_root("ASSAULT", "sexual") == "18"
+
+
+def test_protesting_against_is_a_demonstration_for_crowds_and_an_accusation_for_governments():
+    got = lambda t: [(e.event_type, e.actor_sector) for e in ev.extract_events("x", t, "2024-01-10")]  # noqa: E731
+    assert got("Students protested against tuition fees in Santiago.") == [("PROTEST", "CVL")]
+    assert ("ACCUSE", "GOV") in got("Iran protested against the new US sanctions on Monday.")
