@@ -859,6 +859,10 @@ _NEG_RE = re.compile(r"\b(?:not|never|no|n't|denied|deny|denies|refused\s+to|fai
 _HYPO_RE = re.compile(r"\b(?:if|unless|whether|in\s+case)\b[^,;]*", re.IGNORECASE)
 #: What is only hoped for or threatened: "hoped officials would be indicted", "a threat to boycott".
 #: The words after the marker (group 1) are not acts; the marker itself may be one (THREATEN).
+#: A refused act of cooperation is a rejection: "would not provide aid", "refused to meet", "declined to sign".
+_COOPERATIVE = {"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT"}
+_REFUSE_RE = re.compile(r"\b(?:would\s+not|will\s+not|won't|wouldn't|refused\s+to|refuses\s+to|declined\s+to|declines\s+to)\s+(?:\w+\s+){0,2}$",
+                        re.IGNORECASE)
 _WISH_RE = re.compile(r"\b(?:hoped?|hopes|hoping|wish(?:es|ed)?|threats?\s+to)\b([^,;]*)", re.IGNORECASE)
 _FUTURE_RE = re.compile(r"\b(?:will|would|shall|could|might|may|vowed\s+to|vows\s+to|threatened\s+to|threatens\s+to|plans?\s+to|planning\s+to|intends?\s+to|wants?\s+to|wanted\s+to|going\s+to|ready\s+to|prepared\s+to)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
 _SPEECH_RE = re.compile(r"\b(?:said|says|say|told|stated|added|announced|confirmed|declared|reported|according\s+to|statement)\b", re.IGNORECASE)
@@ -982,7 +986,10 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
         if question or in_hypo(ts):
             continue
         if _NEG_RE.search(left) and trig.type not in ("REJECT",):
-            continue
+            if trig.type in _COOPERATIVE and _REFUSE_RE.search(left):
+                trig = replace(trig, type="REJECT", mode=None)  # "said he would not provide support to Israel"
+            else:
+                continue
         if comp_start is not None and ts >= comp_start and trig.type not in ("REQUEST", "ACCUSE"):
             continue
         if trig.pos == "noun" and _SUCH_RE.search(left) and trig.type == "ASSAULT":

@@ -374,3 +374,12 @@ def test_protesting_against_is_a_demonstration_for_crowds_and_an_accusation_for_
     got = lambda t: [(e.event_type, e.actor_sector) for e in ev.extract_events("x", t, "2024-01-10")]  # noqa: E731
     assert got("Students protested against tuition fees in Santiago.") == [("PROTEST", "CVL")]
     assert ("ACCUSE", "GOV") in got("Iran protested against the new US sanctions on Monday.")
+
+
+def test_refused_cooperation_is_a_rejection_and_lifting_sanctions_is_an_easing():
+    got = lambda t: [(e.event_type, e.mode, e.actor_country, e.recipient_country)  # noqa: E731
+                     for e in ev.extract_events("x", t, "2024-01-10")]
+    assert got("Obama said he would not provide support to Israel.") == [("REJECT", None, "USA", "ISR")]
+    assert got("Iran refused to meet with US envoys.") == [("REJECT", None, "IRN", "USA")]
+    assert got("Iran did not attack the base.") == []  # a denied attack is no event, and no rejection
+    assert ("RETREAT", "ease", "USA", "IRN") in got("Obama has agreed to lift the sanctions on Iran.")
