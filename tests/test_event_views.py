@@ -117,3 +117,34 @@ def test_reprocess_events_redoes_stale_mentions_and_is_idempotent(tmp_path):
     assert f"3 articles, event mentions {len(fresh)} -> {len(fresh)}" in out.getvalue()
     assert query(db, q)[1] == fresh
     assert main(["reprocess", "--events", "--db", str(tmp_path / "none.duckdb")], out=out) == 2
+
+
+def test_a_mention_that_leaves_the_recipient_unnamed_joins_the_event_that_names_it(tmp_path):
+    from dataclasses import replace
+
+    texts = ["US forces carried out a drone strike on an Iraqi militia base in central Baghdad on Thursday.",
+             "A US drone strike hit central Baghdad on Thursday, the Pentagon said."]
+    docs, arts, events = [], [], []
+    for i, text in enumerate(texts):
+        d = raw_document(f"outlet{i}", f"{i}.html", "html", text.encode(), NOW, url=f"https://o{i}.example.net/a",
+                         published="2024-01-05T09:00:00+00:00")
+        docs.append(d)
+        arts.append(Article(d.raw_id, d.raw_id, d.source, d.url, None, None, (), d.published, "source", "en", None, text))
+    first, = [e for e in extract_events(arts[0].article_id, texts[0], arts[0].published) if e.event_type == "ASSAULT"]
+    assert (first.actor_country, first.recipient_country, first.place_country) == ("USA", "IRQ", "IRQ")
+    # the second report as a weaker extractor might code it: no recipient
+    second = replace(first, mention_id="m2", article_id=arts[1].article_id, sentence=texts[1], sentence_start=0,
+                     sentence_end=len(texts[1]), recipient_text=None, recipient_name=None, recipient_country=None,
+                     recipient_sector=None)
+    db = tmp_path / "w.duckdb"
+    decisions, fps = dedup_batch(arts, MemoryIndex())
+    load_batch(db, Batch("run-1", tuple(docs), tuple(arts), tuple(decisions), tuple(fps), (first, second)),
+               RunSummary("run-1", NOW, NOW, "completed", 2, 2, 2, 0, 0, 2, 0.1, {}))
+    _, rows = query(db, "SELECT actor_country, recipient_country, num_mentions, num_articles FROM marts.events")
+    assert rows == [("USA", "IRQ", 2, 2)]
+    # with two different named recipients that day, the unnamed one stays apart
+    third = replace(first, mention_id="m3", recipient_country="SYR")
+    load_batch(db, Batch("run-2", events=(third,)), RunSummary("run-2", NOW, NOW, "completed", 0, 0, 0, 0, 0, 1, 0.1, {}))
+    _, rows = query(db, "SELECT actor_country, recipient_country, num_mentions FROM marts.events ORDER BY ALL")
+    assert rows == [("USA", "IRQ", 1), ("USA", "SYR", 1), ("USA", None, 1)]
+    assert run_checks(db) == {}
