@@ -863,6 +863,9 @@ _HYPO_RE = re.compile(r"\b(?:if|unless|whether|in\s+case)\b[^,;]*", re.IGNORECAS
 _COOPERATIVE = {"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT"}
 _REFUSE_RE = re.compile(r"\b(?:would\s+not|will\s+not|won't|wouldn't|refused\s+to|refuses\s+to|declined\s+to|declines\s+to)\s+(?:\w+\s+){0,2}$",
                         re.IGNORECASE)
+#: What follows a country used as a modifier ("US drone strike", "Iraqi militia"), not as a place.
+_ATTRIBUTIVE_RE = re.compile(r"^[ \t]+(?!(?:on|in|at|and|or|from|to|near|after|before|during|since|for|with|by|as|when|where|while|"
+                             r"which|who|that|last|this|earlier|overnight|yesterday|today|early|late|said|says|but)\b)[a-z]")
 _WISH_RE = re.compile(r"\b(?:hoped?|hopes|hoping|wish(?:es|ed)?|threats?\s+to)\b([^,;]*)", re.IGNORECASE)
 _FUTURE_RE = re.compile(r"\b(?:will|would|shall|could|might|may|vowed\s+to|vows\s+to|threatened\s+to|threatens\s+to|plans?\s+to|planning\s+to|intends?\s+to|wants?\s+to|wanted\s+to|going\s+to|ready\s+to|prepared\s+to)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
 _SPEECH_RE = re.compile(r"\b(?:said|says|say|told|stated|added|announced|confirmed|declared|reported|according\s+to|statement)\b", re.IGNORECASE)
@@ -1126,7 +1129,8 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
                 c.reported = True
 
     # places: gazetteer entries after a locative preposition attach to the nearest material event
-    places = [m for m in mentions if m.locative and m.country]
+    # (a country named as a modifier is not a place: "in a US drone strike in Baghdad")
+    places = [m for m in mentions if m.locative and m.country and not _ATTRIBUTIVE_RE.match(s[m.end:])]
     for p in places:
         near = _nearest([c for c in cands if c.type in MATERIAL], p.start)
         if near is not None and (near.place is None or (near.place[2] == "country" and p.kind == "place")):

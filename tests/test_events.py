@@ -383,3 +383,9 @@ def test_refused_cooperation_is_a_rejection_and_lifting_sanctions_is_an_easing()
     assert got("Iran refused to meet with US envoys.") == [("REJECT", None, "IRN", "USA")]
     assert got("Iran did not attack the base.") == []  # a denied attack is no event, and no rejection
     assert ("RETREAT", "ease", "USA", "IRN") in got("Obama has agreed to lift the sanctions on Iran.")
+
+
+def test_a_country_named_as_a_modifier_is_not_the_place():
+    e, = [x for x in ev.extract_events("x", "Two fighters were killed in a US drone strike in Baghdad on Thursday.", "2024-01-05")
+          if x.event_type == "ASSAULT"]
+    assert (e.place_name, e.place_country) == ("Baghdad", "IRQ")
