@@ -930,6 +930,7 @@ def extract_events(article_id: str, text: str, published: str | None, *, dict_di
         for c in _code_sentence(lex, s, si, pub, st):
             cands.append(c)
     cands = _incidents(cands)
+    _continue_statement_dates(cands)
     return _to_events(article_id, text, sents, cands, lex.version, st.context_country, dict_dir)
 
 
@@ -1387,6 +1388,21 @@ def _casualty_count(s: str, cs: int, ce: int) -> tuple[int | None, str | None]:
 
 def _compat(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
+
+
+def _continue_statement_dates(cands: list[Cand], window: int = 4) -> None:
+    """A statement with no date that continues a dated statement of the same person ("Sudani said
+    Friday that …" then "In his statement, he also reiterated calls …") takes its date."""
+    last: dict[str, Cand] = {}
+    for c in sorted(cands, key=lambda x: (x.sent_idx, x.tstart)):
+        if c.type not in VERBAL or c.actor is None or not c.actor.person or not c.actor.name:
+            continue
+        key = c.actor.name  # the same person speaking on (a country's many voices may speak on other days)
+        prev = last.get(key)
+        if c.date is None and prev is not None and c.sent_idx - prev.sent_idx <= window and c.sent_idx > prev.sent_idx:
+            c.date, c.precision = prev.date, prev.precision
+        if c.date is not None:
+            last[key] = c
 
 
 #: Sectors whose "protest against X" is a demonstration, not a government's verbal protest.

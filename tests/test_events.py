@@ -389,3 +389,11 @@ def test_a_country_named_as_a_modifier_is_not_the_place():
     e, = [x for x in ev.extract_events("x", "Two fighters were killed in a US drone strike in Baghdad on Thursday.", "2024-01-05")
           if x.event_type == "ASSAULT"]
     assert (e.place_name, e.place_country) == ("Baghdad", "IRQ")
+
+
+def test_a_statement_continuing_a_dated_statement_of_the_same_person_takes_its_date():
+    text = ("Prime Minister Mohammed Shia al-Sudani said Friday that the U.S. had bypassed the Iraqi government.\n\n"
+            "In his statement, he also reiterated calls for U.S. troops to withdraw from the country.")
+    got = [(e.sentence_idx, e.event_type, e.event_date) for e in ev.extract_events("x", text, "2024-01-06")]
+    assert (1, "REQUEST", "2024-01-05") in got
+    assert all(d == "2024-01-05" for _, t, d in got if t in ("ACCUSE", "REQUEST"))
