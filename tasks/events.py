@@ -859,6 +859,9 @@ _NEG_RE = re.compile(r"\b(?:not|never|no|n't|denied|deny|denies|refused\s+to|fai
 _HYPO_RE = re.compile(r"\b(?:if|unless|whether|in\s+case)\b[^,;]*", re.IGNORECASE)
 #: What is only hoped for or threatened: "hoped officials would be indicted", "a threat to boycott".
 #: The words after the marker (group 1) are not acts; the marker itself may be one (THREATEN).
+#: A date in a relative clause about when something began or ended belongs to its antecedent.
+_STARTED_ON_RE = re.compile(r"\b(?:which|that)\s+(?:started|began|erupted|broke\s+out|ended|was\s+launched)\s+(?:on|in)\s+$",
+                            re.IGNORECASE)
 #: A refused act of cooperation is a rejection: "would not provide aid", "refused to meet", "declined to sign".
 _COOPERATIVE = {"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT"}
 _REFUSE_RE = re.compile(r"\b(?:would\s+not|will\s+not|won't|wouldn't|refused\s+to|refuses\s+to|declined\s+to|declines\s+to)\s+(?:\w+\s+){0,2}$",
@@ -1110,6 +1113,12 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
             continue
         if d.value is None:
             continue
+        rel = _STARTED_ON_RE.search(s[:d.start])
+        if rel:  # "the war in Gaza, which started on Oct. 7": the date is the antecedent's, no one else's
+            before = [c for c in cands if c.tend <= rel.start()]
+            if before and before[-1].date is None:
+                before[-1].date, before[-1].precision = d.value, d.precision
+            continue
         speech = re.search(r"\b(?:said|says|told|announced|confirmed)\s+(?:on\s+)?$", s[:d.start])
         targets = [c for c in cands if c.type in VERBAL] if speech else []
         if not targets:
@@ -1119,7 +1128,8 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
             if c.date is None:
                 c.date, c.precision = d.value, d.precision
     undated_sentence_dates = [d for d in dates if not d.since and d.value
-                              and not re.search(r"\b(?:said|says|told|announced|confirmed)\s+(?:on\s+)?$", s[:d.start])]
+                              and not re.search(r"\b(?:said|says|told|announced|confirmed)\s+(?:on\s+)?$", s[:d.start])
+                              and not _STARTED_ON_RE.search(s[:d.start])]
     if len(undated_sentence_dates) == 1:
         for c in cands:
             if c.date is None and c.type in MATERIAL and not c.reported:
@@ -1436,6 +1446,8 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
             k_rep = all(x.reported for x in cl)
             if not (_compat(ac, k_ac) and _compat(rc, k_rc) and _compat(c.mode, k_mode) and _compat(c.date, k_date)):
                 continue
+            if (ac is None and rc is not None and k_ac == rc) or (rc is None and ac is not None and k_rc == ac):
+                continue  # filling the gap would make a party attack itself
             if ac is None and rc is None and not c.reference and not (c.dead or c.injured):
                 continue
             if k_rep and not c.reported and c.date is None and not c.reference and not (c.dead or c.injured):

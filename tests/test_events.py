@@ -397,3 +397,11 @@ def test_a_statement_continuing_a_dated_statement_of_the_same_person_takes_its_d
     got = [(e.sentence_idx, e.event_type, e.event_date) for e in ev.extract_events("x", text, "2024-01-06")]
     assert (1, "REQUEST", "2024-01-05") in got
     assert all(d == "2024-01-05" for _, t, d in got if t in ("ACCUSE", "REQUEST"))
+
+
+def test_a_date_in_a_which_started_on_clause_belongs_to_its_antecedent():
+    text = ("The Israel-Hamas war in Gaza, which started on Oct. 7, 2023, has provoked attacks on U.S. forces "
+            "in Iraq by Iraqi militias.")
+    got = {(e.actor_country, e.recipient_country, e.event_date) for e in ev.extract_events("x", text, "2024-01-06")}
+    assert ("ISR", "PSE", "2023-10-07") in got  # the war started on 7 October
+    assert [d for a, r, d in got if r == "USA"] == [None]  # the attacks it provoked did not
