@@ -1415,6 +1415,12 @@ def _continue_statement_dates(cands: list[Cand], window: int = 4) -> None:
             last[key] = c
 
 
+def _trigger_word(trigger: str) -> str:
+    """The head word of a trigger, singular ("the US airstrikes" -> "airstrike")."""
+    w = (trigger.lower().split() or [""])[-1]
+    return w[:-1] if w.endswith("s") and not w.endswith("ss") else w
+
+
 #: Sectors whose "protest against X" is a demonstration, not a government's verbal protest.
 _STREET_SECTORS = {None, "CVL", "PTY", "REB", "UNK"}
 
@@ -1435,6 +1441,9 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
         chosen = None
         order = list(range(len(clusters) - 1, -1, -1))
         order.sort(key=lambda ci: all(x.reported for x in clusters[ci]) != c.reported)  # same status first
+        if c.reference:  # "the US airstrikes" refers back to the incident told with the same word
+            word = _trigger_word(c.trigger)
+            order.sort(key=lambda ci: not any(_trigger_word(x.trigger) == word for x in clusters[ci]))
         for ci in order:
             if c.reported and not c.reference:
                 break  # an aggregate is its own incident

@@ -405,3 +405,13 @@ def test_a_date_in_a_which_started_on_clause_belongs_to_its_antecedent():
     got = {(e.actor_country, e.recipient_country, e.event_date) for e in ev.extract_events("x", text, "2024-01-06")}
     assert ("ISR", "PSE", "2023-10-07") in got  # the war started on 7 October
     assert [d for a, r, d in got if r == "USA"] == [None]  # the attacks it provoked did not
+
+
+def test_a_reference_goes_back_to_the_incident_told_with_the_same_word():
+    text = ("US Central Command said it had conducted airstrikes on two militia sites in Iraq on Wednesday.\n\n"
+            "On Tuesday, a US gunship struck militants near Baghdad after an attack on a US base.\n\n"
+            "Iraq's parliament condemned the US airstrikes.")
+    got = [(e.actor_country, e.recipient_country, e.event_date) for e in ev.extract_events("x", text, "2023-11-23")
+           if e.event_type == "ASSAULT" and e.sentence_idx == 2]
+    assert got == [("USA", "IRQ", "2023-11-22")]  # Wednesday's airstrikes, not Tuesday's gunship strike
+    assert ev._trigger_word("the US airstrikes") == "airstrike" and ev._trigger_word("press") == "press"
