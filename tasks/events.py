@@ -1430,6 +1430,11 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
     for c in cands:  # "students protested against fees" demonstrate; "Iran protested against sanctions" accuses
         if c.type == "ACCUSE" and c.trigger.lower().startswith("protest") and (c.actor is None or c.actor.sector in _STREET_SECTORS):
             c.type, c.mode = "PROTEST", "demo"
+    for c in cands:  # "groups used the airstrikes to ...": a reference's parties come from its incident
+        if c.type == "ASSAULT" and c.reference and c.actor is not None and c.actor.end < c.tstart - 12:
+            c.actor = None
+            if c.recipient is not None and c.recipient.end <= c.tstart:
+                c.recipient = None
     clusters: list[list[Cand]] = []
     out: list[Cand] = []
     for c in cands:
