@@ -415,3 +415,10 @@ def test_a_reference_goes_back_to_the_incident_told_with_the_same_word():
            if e.event_type == "ASSAULT" and e.sentence_idx == 2]
     assert got == [("USA", "IRQ", "2023-11-22")]  # Wednesday's airstrikes, not Tuesday's gunship strike
     assert ev._trigger_word("the US airstrikes") == "airstrike" and ev._trigger_word("press") == "press"
+
+
+def test_a_reference_does_not_take_a_distant_subject_as_its_attacker():
+    text = ("US warplanes struck militia sites in Iraq on Wednesday.\n\n"
+            "Iraqi militia leaders used the strikes to rally supporters against the US presence.")
+    refs = [e for e in ev.extract_events("x", text, "2023-11-23") if e.event_type == "ASSAULT" and e.sentence_idx == 1]
+    assert refs and all(e.actor_country != "IRQ" for e in refs)  # the militia leaders did not strike
