@@ -1421,6 +1421,7 @@ def _trigger_word(trigger: str) -> str:
     return w[:-1] if w.endswith("s") and not w.endswith("ss") else w
 
 
+_PROTESTERS_RE = re.compile(r"\b(?:protesters|protestors|demonstrators|rioters|marchers)\b", re.IGNORECASE)
 #: Sectors whose "protest against X" is a demonstration, not a government's verbal protest.
 _STREET_SECTORS = {None, "CVL", "PTY", "REB", "UNK"}
 
@@ -1430,6 +1431,10 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
     for c in cands:  # "students protested against fees" demonstrate; "Iran protested against sanctions" accuses
         if c.type == "ACCUSE" and c.trigger.lower().startswith("protest") and (c.actor is None or c.actor.sector in _STREET_SECTORS):
             c.type, c.mode = "PROTEST", "demo"
+        # what protesters do is the protest: their demands, denunciations and stone-throwing
+        elif c.actor is not None and _PROTESTERS_RE.search(c.actor.text or "") and (
+                c.type in ("REQUEST", "ACCUSE") or (c.type == "ASSAULT" and c.mode in (None, "primitive", "beat", "destroy"))):
+            c.type, c.mode = "PROTEST", ("riot" if c.type == "ASSAULT" else "demo")  # (missiles stay an ASSAULT)
     for c in cands:  # "groups used the airstrikes to ...": a reference's parties come from its incident
         if c.type == "ASSAULT" and c.reference and c.actor is not None and c.actor.end < c.tstart - 12:
             c.actor = None

@@ -422,3 +422,11 @@ def test_a_reference_does_not_take_a_distant_subject_as_its_attacker():
             "Iraqi militia leaders used the strikes to rally supporters against the US presence.")
     refs = [e for e in ev.extract_events("x", text, "2023-11-23") if e.event_type == "ASSAULT" and e.sentence_idx == 1]
     assert refs and all(e.actor_country != "IRQ" for e in refs)  # the militia leaders did not strike
+
+
+def test_what_protesters_demand_or_throw_is_the_protest():
+    got = lambda t: [(e.event_type, e.mode) for e in ev.extract_events("x", t, "2024-01-10")]  # noqa: E731
+    assert got("Demonstrators gathered in area cities Thursday evening to urge the United States to avoid war with Iran.") \
+        == [("PROTEST", "demo")]
+    assert ("ASSAULT", "heavy-weapons") in got("Georgian demonstrators launched missiles at the Georgian government.")
+    assert [t for t, _ in got("Iraq's parliament urged the United States to withdraw its troops.")] == ["REQUEST"]
