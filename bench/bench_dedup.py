@@ -474,19 +474,18 @@ class CountingIndex(WarehouseIndex):
         self.asked[name] = self.asked.get(name, 0) + asked
         self.returned[name] = self.returned.get(name, 0) + returned
 
-    def find_url(self, canonical_url: str) -> str | None:
+    def find_urls(self, url_keys: Collection[str]) -> dict[str, str]:
         t0 = time.perf_counter()
-        hit = super().find_url(canonical_url)
-        self._count("find_url", t0, 1, hit is not None)
-        if hit:
-            self.url_hit_ids.add(hit)
-        return hit
+        out = super().find_urls(url_keys)
+        self._count("find_urls", t0, len(url_keys), len(out))
+        self.url_hit_ids.update(out.values())
+        return out
 
-    def find_hash(self, text_hash: str) -> str | None:
+    def find_hashes(self, text_hashes: Collection[str]) -> dict[str, str]:
         t0 = time.perf_counter()
-        hit = super().find_hash(text_hash)
-        self._count("find_hash", t0, 1, hit is not None)
-        return hit
+        out = super().find_hashes(text_hashes)
+        self._count("find_hashes", t0, len(text_hashes), len(out))
+        return out
 
     def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:
         t0 = time.perf_counter()
@@ -688,8 +687,8 @@ def summarize(size: int, runs: list[dict], meta: dict) -> dict:
         "band_matches_seconds": round(idx("band_matches", "seconds"), 3),
         "signatures_seconds": round(idx("signatures", "seconds"), 3),
         "texts_seconds": round(idx("texts", "seconds"), 3),
-        "find_url_calls": int(idx("find_url", "calls")), "find_url_seconds": round(idx("find_url", "seconds"), 3),
-        "find_hash_calls": int(idx("find_hash", "calls")), "find_hash_seconds": round(idx("find_hash", "seconds"), 3),
+        "find_url_calls": int(idx("find_urls", "calls")), "find_url_seconds": round(idx("find_urls", "seconds"), 3),
+        "find_hash_calls": int(idx("find_hashes", "calls")), "find_hash_seconds": round(idx("find_hashes", "seconds"), 3),
         **{k: first[k] for k in ("band_keys", "band_rows", "candidates", "candidate_pairs",
                                  "candidate_pairs_synthetic", "survived", "survived_pairs",
                                  "survived_pairs_synthetic", "texts_asked",
@@ -737,7 +736,7 @@ def table(summaries: list[dict], reference: dict | None) -> str:
     lines.append(row("signatures: 1 query, seconds", [f"{s['signatures_seconds']:.2f}" for s in S],
                      ratio_of(lo["signatures_seconds"], hi["signatures_seconds"])))
     lines.append(row("texts: 1 query, seconds", [f"{s['texts_seconds']:.2f}" for s in S]))
-    lines.append(row("find_url + find_hash: queries, seconds",
+    lines.append(row("URL and text-hash lookups: queries, seconds",
                      [f"{s['find_url_calls'] + s['find_hash_calls']:,}, {s['find_url_seconds'] + s['find_hash_seconds']:.2f}"
                       for s in S]))
     lines.append(row("warehouse file (MB) / build seconds",
