@@ -228,19 +228,18 @@ def _explain_target(ref: str, db_path: Path) -> Any:
     """A file (cleaned as the flow cleans it) or an article id in the warehouse, as an Article."""
     from tasks.errors import NewsflowError
     from tasks.records import Article
-    from tasks.warehouse import query
+    from tasks.warehouse import read_rows
 
     if Path(ref).is_file():
         _, article, error = next(clean_files([ref]))
         if article is None:
             raise NewsflowError(f"{ref}: cannot be cleaned: {error}")
         return article
-    if db_path.is_file():
-        _, rows = query(db_path, "SELECT article_id, raw_id, source, url, canonical_url, title, text "
-                                 "FROM staging.articles WHERE article_id = ?", [ref])
-        if rows:
-            aid, raw, source, url, canonical, title, text = rows[0]
-            return Article(aid, raw, source, url, canonical, title, (), None, None, None, None, text)
+    rows = read_rows(db_path, "article_by_id", [ref])
+    if rows:
+        r = rows[0]
+        return Article(r["article_id"], r["raw_id"], r["source"], r["url"], r["canonical_url"], r["title"], (),
+                       None, None, None, None, r["text"])
     raise NewsflowError(f"{ref}: no such file, and no article with that id in {db_path}")
 
 

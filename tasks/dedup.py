@@ -366,22 +366,13 @@ class DedupIndex(Protocol):
     keyed query, and only the few articles that share a band key with tonight's are read.
     """
 
-    def find_url(self, url_key: str) -> str | None:
-        """The original that a stored article with this canonical URL belongs to (itself, or the
-        article it duplicates), or None."""
-        ...
-
-    def find_hash(self, text_hash: str) -> str | None:
-        """The original that a stored article with this text hash belongs to (itself, or the
-        article it duplicates), or None."""
-        ...
-
     def find_urls(self, url_keys: Collection[str]) -> dict[str, str]:
-        """``find_url`` for many URLs at once (those with a story)."""
+        """For each canonical URL that a stored article has, the original it belongs to (itself,
+        or the article it duplicates)."""
         ...
 
     def find_hashes(self, text_hashes: Collection[str]) -> dict[str, str]:
-        """``find_hash`` for many hashes at once (those with a story)."""
+        """For each normalized-text hash that a stored article has, the original it belongs to."""
         ...
 
     def band_matches(self, keys: Collection[int]) -> dict[int, list[str]]:

@@ -932,6 +932,7 @@ def extract_events(article_id: str, text: str, published: str | None, *, dict_di
         s = text[a:b]
         for c in _code_sentence(lex, s, si, pub, st):
             cands.append(c)
+    _reconsider(cands)
     cands = _incidents(cands)
     _continue_statement_dates(cands)
     return _to_events(article_id, text, sents, cands, lex.version, st.context_country, dict_dir)
@@ -1426,20 +1427,25 @@ _PROTESTERS_RE = re.compile(r"\b(?:protesters|protestors|demonstrators|rioters|m
 _STREET_SECTORS = {None, "CVL", "PTY", "REB", "UNK"}
 
 
-def _incidents(cands: list[Cand]) -> list[Cand]:
-    """Group compatible ASSAULT mentions into incidents and let them fill each other's gaps."""
-    for c in cands:  # "students protested against fees" demonstrate; "Iran protested against sanctions" accuses
+def _reconsider(cands: list[Cand]) -> None:
+    """Corrections that need a candidate's roles, made before incidents are grouped."""
+    for c in cands:
+        # "students protested against fees" demonstrate; "Iran protested against sanctions" accuses
         if c.type == "ACCUSE" and c.trigger.lower().startswith("protest") and (c.actor is None or c.actor.sector in _STREET_SECTORS):
             c.type, c.mode = "PROTEST", "demo"
-        # what protesters do is the protest: their demands, denunciations and stone-throwing
+        # what protesters do is the protest: their demands, denunciations and stone-throwing (missiles stay an ASSAULT)
         elif c.actor is not None and _PROTESTERS_RE.search(c.actor.text or "") and (
                 c.type in ("REQUEST", "ACCUSE") or (c.type == "ASSAULT" and c.mode in (None, "primitive", "beat", "destroy"))):
-            c.type, c.mode = "PROTEST", ("riot" if c.type == "ASSAULT" else "demo")  # (missiles stay an ASSAULT)
-    for c in cands:  # "groups used the airstrikes to ...": a reference's parties come from its incident
-        if c.type == "ASSAULT" and c.reference and c.actor is not None and c.actor.end < c.tstart - 12:
+            c.type, c.mode = "PROTEST", ("riot" if c.type == "ASSAULT" else "demo")
+        # "groups used the airstrikes to ...": a reference's parties come from its incident, not a distant subject
+        elif c.type == "ASSAULT" and c.reference and c.actor is not None and c.actor.end < c.tstart - 12:
             c.actor = None
             if c.recipient is not None and c.recipient.end <= c.tstart:
                 c.recipient = None
+
+
+def _incidents(cands: list[Cand]) -> list[Cand]:
+    """Group compatible ASSAULT mentions into incidents and let them fill each other's gaps."""
     clusters: list[list[Cand]] = []
     out: list[Cand] = []
     for c in cands:

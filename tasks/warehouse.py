@@ -215,19 +215,6 @@ class WarehouseIndex:
                 self._empty = True
         return self._con
 
-    def _one(self, name: str, value: object) -> str | None:
-        con = self._connection()
-        if con is None:
-            return None
-        row = con.execute(sql(name), [value]).fetchone()
-        return row[0] if row else None
-
-    def find_url(self, canonical_url: str) -> str | None:
-        return self._one("find_by_url_key", canonical_url)
-
-    def find_hash(self, text_hash: str) -> str | None:
-        return self._one("find_by_text_hash", text_hash)
-
     def _rows(self, name: str, values: Collection) -> list[tuple]:
         con = self._connection()
         if con is None or not values:

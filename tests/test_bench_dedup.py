@@ -79,8 +79,8 @@ def test_synthetic_rows_are_readable_by_warehouse_index(warehouse):
             assert sig.shape == (NUM_PERM,) and count > 0
             assert set(band_keys(sig)) <= set(keys)  # the 64 full-text keys; the other 16 are lead keys
             assert texts[aid] == synthetic_text(int(urls[aid].rsplit("/", 1)[1]))
-            assert index.find_hash(text_hash(texts[aid])) == aid  # sha256(lower(text)) = text_hash here
-            assert index.find_url(canonical_url(urls[aid])) == aid
+            assert index.find_hashes([text_hash(texts[aid])]) == {text_hash(texts[aid]): aid}  # sha256(lower(text))
+            assert index.find_urls([canonical_url(urls[aid])]) == {canonical_url(urls[aid]): aid}
 
 
 def test_tonight_finds_the_stored_originals(warehouse):

@@ -86,15 +86,14 @@ def test_known_ids_and_index_lookups(tmp_path):
     db = tmp_path / "w.duckdb"
     assert known_raw_ids(db, ["x"]) == set()
     with WarehouseIndex(db) as idx:  # no file yet: an empty index
-        assert idx.find_hash("hash-0") is None and idx.band_matches([0]) == {} and idx.texts(["x"]) == {}
+        assert idx.find_hashes(["hash-0"]) == {} and idx.band_matches([0]) == {} and idx.texts(["x"]) == {}
     batch, summary = make_batch()
     load_batch(db, batch, summary)
     a, b, c = (x.article_id for x in batch.articles)
     assert known_raw_ids(db, [a, "nope"]) == {a}
     with WarehouseIndex(db) as idx:
-        assert idx.find_hash("hash-0") == a  # c has the same hash; it duplicates a
-        assert idx.find_url("https://ex.com/b") == b
-        assert idx.find_url("https://nowhere") is None
+        assert idx.find_hashes(["hash-0", "hash-9"]) == {"hash-0": a}  # c has the same hash; it duplicates a
+        assert idx.find_urls(["https://ex.com/b", "https://nowhere"]) == {"https://ex.com/b": b}
         # c is a duplicate: its keys are stored, but only originals are candidates
         assert idx.band_matches([0, 102, 7]) == {0: [a]}
         assert idx.band_matches([1, 101]) == {1: [b], 101: [b]}
