@@ -14,6 +14,7 @@ from tasks.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VERSION = "0.2.0"
+RUNNERS = ("threads", "processes", "dask")
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,33 @@ class Settings:
     # retries of transient errors
     retries: int = 3  # retries of one request after a timeout, connection error, 5xx or 429
     retry_delay_seconds: float = 1.0  # first backoff delay; doubled each retry, with jitter
+    # execution: the CPU-heavy stages run as mapped tasks over batches on this task runner
+    runner: str = "threads"  # threads (default), processes, or dask
+    dask_address: str = ""  # tcp://HOST:PORT of a Dask scheduler; empty: a LocalCluster (runner dask)
+    workers: int = 0  # workers of the thread/process pool or LocalCluster; 0: one per CPU core
+    batch_size: int = 2000  # documents cleaned, de-duplicated, extracted and loaded per transaction
+    map_size: int = 200  # documents per mapped task (what one worker gets at a time)
+    # the writer: waiting for a warehouse file another process holds
+    lock_retries: int = 5  # tries to open the warehouse for writing before the load gives up
+    lock_wait_seconds: float = 1.0  # first wait between tries; doubled each try
+    # publishing for analysts at the end of the nightly flow (empty: not done)
+    export_dir: str = ""  # incremental Parquet export of the marts, hive-partitioned by date
+    snapshot_path: str = ""  # a read-only copy of the warehouse file, replaced atomically
 
     @property
     def user_agent(self) -> str:
         """The User-Agent header: the project, its version and the contact URL."""
         return f"newsflow/{VERSION} (+{self.contact_url})"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where a batch waits on disk when the warehouse could not be written (loaded next try)."""
+        return self.db_path.parent / f"{self.db_path.name}.spool"
+
+    @property
+    def run_lock_path(self) -> Path:
+        """The file lock that keeps two local runs from overlapping."""
+        return self.db_path.parent / f"{self.db_path.name}.run.lock"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -66,13 +89,18 @@ class Settings:
     def validate(self) -> None:
         """ConfigError, in one line, for a value that cannot work."""
         positive = ("connect_timeout", "read_timeout", "fetch_deadline", "max_body_bytes", "concurrency",
-                    "per_host_limit", "source_max_failures", "shingle_size")
+                    "per_host_limit", "source_max_failures", "shingle_size", "batch_size", "map_size",
+                    "lock_retries")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"NEWSFLOW_{name.upper()} must be greater than 0, not {getattr(self, name)}")
-        for name in ("retries", "retry_delay_seconds", "max_retry_after"):
+        for name in ("retries", "retry_delay_seconds", "max_retry_after", "workers", "lock_wait_seconds"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"NEWSFLOW_{name.upper()} must not be negative, not {getattr(self, name)}")
+        if self.runner not in RUNNERS:
+            raise ConfigError(f"NEWSFLOW_RUNNER must be one of {', '.join(RUNNERS)}, not {self.runner!r}")
+        if self.dask_address and not self.dask_address.startswith(("tcp://", "tls://", "inproc://")):
+            raise ConfigError(f"NEWSFLOW_DASK_ADDRESS must look like tcp://HOST:PORT, not {self.dask_address!r}")
         if not 0 < self.near_dup_threshold <= 1:
             raise ConfigError(f"NEWSFLOW_NEAR_DUP_THRESHOLD must be in (0, 1], not {self.near_dup_threshold}")
 
