@@ -9,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: help venv run test bench bench-pipeline bench-fetch bench-clean bench-dedup eval-clean eval-dedup eval-events clean-venv
+.PHONY: help venv run test bench bench-pipeline bench-fetch bench-clean bench-dedup bench-queries bench-scale eval-clean eval-dedup eval-events clean-venv
 
 help:
 	@echo "make run    - create .venv (pinned) and run the nightly flow on seeds/ into warehouse/newsflow.duckdb"
@@ -19,6 +19,8 @@ help:
 	@echo "make bench-fetch    - live fetching against a local 20-host server with 100 ms latency"
 	@echo "make bench-clean    - the cleaner's memory over repeated passes on ../shared/fixtures/pages"
 	@echo "make bench-dedup    - dedup against warehouses with 10,000 and 1,000,000 stored articles (built once, cached)"
+	@echo "make bench-scale    - the flow on 10,000 and 100,000 articles (memory), and 1 vs 2 Dask workers (speed-up)"
+	@echo "make bench-queries  - the README's five analyst queries on a warehouse of 1,000,000 event mentions (built once, cached)"
 	@echo "make eval-clean     - score the cleaner against trafilatura on ../shared/fixtures/pages (bench/out/)"
 	@echo "make eval-dedup     - score dedup on the labelled pairs of ../shared/gold/dedup (bench/out/)"
 	@echo "make eval-events    - score event extraction on the PLOVER gold of ../shared/gold/events, and its speed (bench/out/)"
@@ -37,7 +39,7 @@ run: venv
 test: venv
 	$(PY) -m pytest -q
 
-bench: bench-pipeline bench-fetch bench-clean bench-dedup
+bench: bench-pipeline bench-fetch bench-clean bench-dedup bench-queries bench-scale
 
 bench-pipeline: venv
 	$(PY) bench/bench_pipeline.py
@@ -50,6 +52,12 @@ bench-clean: venv
 
 bench-dedup: venv
 	$(PY) bench/bench_dedup.py
+
+bench-scale: venv
+	$(PY) bench/bench_scale.py
+
+bench-queries: venv
+	$(PY) bench/bench_queries.py
 
 # trafilatura is a dev-only yardstick: requirements-eval.txt, installed into .venv on first use only.
 EVAL_STAMP := $(VENV)/.eval-installed

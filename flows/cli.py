@@ -35,11 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "ingest", help="run the nightly_ingest flow once",
         description="Run the nightly_ingest Prefect flow: read every source in the sources file, "
-        "clean, de-duplicate, extract events and load one batch into the warehouse. Re-running "
-        "the same input changes nothing. Prints a summary and what the warehouse holds.",
+        "clean, de-duplicate, extract events and load the documents into the warehouse, a batch "
+        "(NEWSFLOW_BATCH_SIZE documents) per transaction. Cleaning, fingerprints and event extraction "
+        "run as mapped tasks on the chosen runner; the load stays a single writer. Re-running the same "
+        "input changes nothing. Prints a summary and what the warehouse holds.",
     )
     p.add_argument("--sources", metavar="FILE", help="sources file (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
     p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    p.add_argument("--runner", choices=("threads", "processes", "dask"),
+                   help="where the CPU-heavy stages run: threads (default), processes, or dask (NEWSFLOW_RUNNER)")
+    p.add_argument("--dask-address", metavar="tcp://HOST:PORT",
+                   help="run on this Dask scheduler (implies --runner dask; NEWSFLOW_DASK_ADDRESS); with "
+                   "--runner dask and no address, a LocalCluster of NEWSFLOW_WORKERS processes is started")
 
     p = sub.add_parser(
         "clean", help="clean article files to text + metadata (JSON lines)",
@@ -116,15 +123,50 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
 
     p = sub.add_parser(
-        "reprocess", help="recompute a stage from the stored articles, fetching nothing",
-        description="Recompute a stage from what the warehouse already holds, without fetching anything. "
-        "--events re-extracts the events of every stored unique article (after the extractor or the "
-        "actor/trigger dictionaries in tasks/dictionaries/ changed) and replaces their mentions, a page "
-        "of articles per transaction. Idempotent: running it twice changes nothing.",
+        "reprocess", help="recompute stages from the stored raw documents, fetching nothing",
+        description="Recompute stages from what the warehouse already holds, without fetching anything, "
+        "after the cleaner, dedup, the extractor or the dictionaries in tasks/dictionaries/ changed. A stage "
+        "redoes the stages after it too: --clean cleans every stored raw document again and replaces its "
+        "article (a document that no longer cleans loses it, one that cleans now gains one), then dedup and "
+        "events follow; --dedup recomputes URL keys, text hashes, signatures, band keys and duplicate "
+        "decisions of every stored article, run by run in the order the runs were loaded (each run decided "
+        "against the runs before it, as its night decided it), then events follow; --events re-extracts the "
+        "events of every stored unique article. Each page is one transaction: an interrupted run leaves every "
+        "page as it was or fully redone, and running the same command again completes it. Idempotent: rows "
+        "keep the run that stored them, so running it twice, or on unchanged code, changes nothing. Holds the "
+        "run lock (no nightly run meanwhile). Shows progress bars when run in a terminal.",
     )
-    p.add_argument("--events", action="store_true", required=True, help="re-extract events (the only stage for now)")
+    p.add_argument("--clean", action="store_true", help="clean the stored raw documents again (then dedup, events)")
+    p.add_argument("--dedup", action="store_true", help="recompute dedup for every stored article (then events)")
+    p.add_argument("--events", action="store_true", help="re-extract the events of the stored unique articles")
     p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
-    p.add_argument("--page-size", type=int, default=500, metavar="N", help="articles per transaction (default: 500)")
+    p.add_argument("--page-size", type=int, default=500, metavar="N",
+                   help="raw documents (--clean) or articles (events) per transaction (default: 500); "
+                   "dedup writes one run per transaction")
+
+    p = sub.add_parser(
+        "backfill", help="re-ingest a window of publication dates from the sources",
+        description="Run the nightly_ingest flow over the sources file's sources (local dumps and folders, "
+        "JSONL files, archived feed files) and keep only the articles published from --from to --to "
+        "(inclusive); the others are dropped after cleaning and not stored, so a later backfill of another "
+        "window still finds them. Idempotent: documents already stored are skipped, so running it twice "
+        "changes nothing. Prints the run's summary and what the warehouse holds.",
+    )
+    p.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first publication date, YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last publication date, YYYY-MM-DD (inclusive)")
+    p.add_argument("--sources", metavar="FILE", help="sources file (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+
+    p = sub.add_parser(
+        "runs", help="list recent runs",
+        description="List the latest runs recorded in ops.runs, newest first: start (UTC), status, seconds, "
+        "documents read, articles new, duplicate and failed, events, and how the sources went (per status, "
+        "with the first error of each failed source). --format json prints one JSON object per run with every "
+        "column of ops.runs (stage_seconds, source_status and the per-source list `sources` parsed).",
+    )
+    p.add_argument("--limit", type=int, default=10, metavar="N", help="how many runs (default: 10)")
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="table (default) or JSON lines")
 
     p = sub.add_parser(
         "sql", help="run a read-only SQL query on the warehouse",
@@ -138,6 +180,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    p = sub.add_parser(
+        "export", help="write the marts as Parquet for analysts (incremental, partitioned by day)",
+        description="Write the marts analysts query (events, event_mentions, daily_events, articles, "
+        "story_groups) as Parquet under DIR/<table>/day=YYYY-MM-DD/data.parquet (hive partitioning; rows "
+        "with no date in day=__HIVE_DEFAULT_PARTITION__), reading the warehouse read-only. Incremental: "
+        "only new partitions and those whose rows changed since the last export into DIR are written "
+        "(each written aside, then renamed over the old file), and partitions left empty are removed. "
+        "Read them from DuckDB, pandas or polars while the nightly load runs (README: Reading without "
+        "blocking the load). NEWSFLOW_EXPORT_DIR makes the nightly flow do this at its end.",
+    )
+    p.add_argument("--parquet", metavar="DIR", required=True, help="the folder to export into (created if missing)")
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+
+    p = sub.add_parser(
+        "snapshot", help="publish a read-only copy of the warehouse file, atomically",
+        description="Copy the warehouse (opened read-only, so no writer can start meanwhile; a pending "
+        "write-ahead log is included) to PATH.tmp-* in PATH's folder, fsync it, make it read-only and "
+        "rename it over PATH. Analysts open PATH with duckdb.connect(PATH, read_only=True) at any hour; "
+        "a failed snapshot leaves the previous one as it was. NEWSFLOW_SNAPSHOT_PATH makes the nightly "
+        "flow do this at its end.",
+    )
+    p.add_argument("path", metavar="PATH", help="the snapshot file to create or replace")
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
     return parser
 
 
@@ -150,18 +216,29 @@ def cmd_ingest(args: argparse.Namespace, out: Any) -> int:
     from tasks.sources import load_sources
     from tasks.warehouse import check_writable, query, sql
 
-    settings = Settings.from_env(sources_file=args.sources, db_path=args.db)
+    runner = "dask" if args.dask_address and not args.runner else args.runner
+    settings = Settings.from_env(sources_file=args.sources, db_path=args.db, runner=runner,
+                                 dask_address=args.dask_address)
     load_sources(settings.sources_file)  # fail fast, in one line, before Prefect starts
     check_writable(settings.db_path)
-
-    from flows.nightly import nightly_ingest
-
-    summary = nightly_ingest(sources_file=str(settings.sources_file), db_path=str(settings.db_path))
+    summary = run_nightly(settings)
     print(format_summary(summary), file=out)
     print(f"\nwarehouse {settings.db_path}:", file=out)
     columns, rows = query(settings.db_path, sql("table_counts"))
     print_table(columns, rows, out)
     return 0
+
+
+def run_nightly(settings: Any, **params: Any) -> Any:
+    """Run the nightly_ingest flow in this process with these settings (and flow ``params``, e.g. a
+    backfill window). Workers in other processes (processes, dask) need a Prefect API to report to:
+    without PREFECT_API_URL, a temporary local one is started for the run."""
+    from flows.nightly import nightly_ingest
+    from flows.runners import api_for_workers
+
+    with api_for_workers(settings):
+        return nightly_ingest(sources_file=str(settings.sources_file), db_path=str(settings.db_path),
+                              runner=settings.runner, dask_address=settings.dask_address or None, **params)
 
 
 def clean_files(paths: Sequence[str]) -> Iterator[tuple[str, Any, str | None]]:
@@ -401,33 +478,103 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: Any,
 
 
 def cmd_reprocess(args: argparse.Namespace, out: Any) -> int:
-    from flows.reprocess import reprocess_events
-    from tasks.errors import NewsflowError
+    from flows.progress import progress_bars
+    from flows.reprocess import reprocess, stages_from
+    from tasks.errors import ConfigError, NewsflowError
     from tasks.events import EXTRACTOR_VERSION, dictionary_version
     from tasks.settings import Settings
 
+    stages = stages_from(args.clean, args.dedup, args.events)
+    if not stages:
+        raise ConfigError("choose what to recompute: --clean, --dedup and/or --events")
     settings = Settings.from_env(db_path=args.db)
     if args.page_size < 1:
         raise NewsflowError(f"--page-size must be at least 1, got {args.page_size}")
     if not settings.db_path.is_file():
         raise NewsflowError(f"{settings.db_path}: no warehouse there yet (run `newsflow ingest` first)")
-    tty = sys.stderr.isatty()
+    units = {"clean": "raw documents", "dedup": "articles", "events": "unique articles"}
+    with progress_bars(out) as bars:
+        done = reprocess(settings, stages, args.page_size,
+                         lambda stage, total: bars.stage(f"reprocess {stage} ({units[stage]})", total))
+    for stage, s in done.items():
+        if stage == "clean":
+            line = (f"{s.documents} raw documents: {s.articles} articles ({s.changed} texts changed, {s.new} new, "
+                    f"{s.removed} removed), {s.failures} clean failures")
+        elif stage == "dedup":
+            line = (f"{s.articles} articles in {s.runs} runs: duplicates {s.duplicates_before} -> "
+                    f"{s.duplicates_after}, {s.changed} decisions changed")
+        else:
+            line = (f"{s.articles} articles, event mentions {s.mentions_before} -> {s.mentions_after} "
+                    f"(extractor {EXTRACTOR_VERSION}, dictionaries {dictionary_version()})")
+        print(f"reprocess {stage}: {line}", file=out)
+    return 0
 
-    def progress(articles: int, mentions: int) -> None:
-        if tty:
-            print(f"\rreprocess --events: {articles} articles, {mentions} event mentions", end="", file=sys.stderr, flush=True)
 
-    s = reprocess_events(settings, args.page_size, progress)
-    if tty:
-        print(file=sys.stderr)
-    print(f"reprocess --events: {s.articles} articles, event mentions {s.mentions_before} -> {s.mentions_after} "
-          f"(extractor {EXTRACTOR_VERSION}, dictionaries {dictionary_version()})", file=out)
+def cmd_backfill(args: argparse.Namespace, out: Any) -> int:
+    from tasks.backfill import parse_window
+    from tasks.report import format_summary
+    from tasks.settings import Settings
+    from tasks.sources import load_sources
+    from tasks.warehouse import check_writable, query, sql
+
+    date_from, date_to = parse_window(args.date_from, args.date_to)
+    settings = Settings.from_env(sources_file=args.sources, db_path=args.db)
+    load_sources(settings.sources_file)  # fail fast, in one line, before Prefect starts
+    check_writable(settings.db_path)
+    summary = run_nightly(settings, published_from=date_from, published_to=date_to)
+    print(f"backfill of articles published {date_from} to {date_to}:", file=out)
+    print(format_summary(summary), file=out)
+    print(f"\nwarehouse {settings.db_path}:", file=out)
+    columns, rows = query(settings.db_path, sql("table_counts"))
+    print_table(columns, rows, out)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace, out: Any) -> int:
+    from tasks.errors import ConfigError
+    from tasks.report import run_records, runs_table
+    from tasks.settings import Settings
+    from tasks.warehouse import query, sql
+
+    if args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+    settings = Settings.from_env(db_path=args.db)
+    columns, rows = query(settings.db_path, sql("recent_runs"), [args.limit])
+    if args.format == "json":
+        for rec in run_records(columns, rows):
+            print(json.dumps(rec, default=str, ensure_ascii=False), file=out)
+    else:
+        print_table(*runs_table(columns, rows), out)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: Any) -> int:
+    from tasks.export import export_parquet
+    from tasks.settings import Settings
+
+    settings = Settings.from_env(db_path=args.db)
+    summary = export_parquet(settings.db_path, Path(args.parquet))
+    print("\n".join(summary.lines()), file=out)
+    print(f"exported {settings.db_path} to {summary.out_dir} in {summary.seconds:.1f} s", file=out)
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace, out: Any) -> int:
+    from tasks.export import snapshot
+    from tasks.settings import Settings
+
+    settings = Settings.from_env(db_path=args.db)
+    s = snapshot(settings.db_path, Path(args.path))
+    print(f"snapshot of {settings.db_path} published at {s.path} ({s.bytes:,} bytes, {s.method}, "
+          f"{s.seconds:.1f} s); open it with duckdb.connect({str(s.path)!r}, read_only=True)", file=out)
     return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "ingest": cmd_ingest, "clean": cmd_clean, "events": cmd_events, "dedup": cmd_dedup, "sql": cmd_sql,
     "feed": cmd_feed, "sources": cmd_sources, "reprocess": cmd_reprocess,
+    "backfill": cmd_backfill, "runs": cmd_runs,
+    "export": cmd_export, "snapshot": cmd_snapshot,
 }
 
 

@@ -468,7 +468,8 @@ def _lead_key(text: str, words: int = 25) -> str:
 
 
 def dedup_batch(
-    articles: Sequence[Article], index: DedupIndex, *, threshold: float = 0.8, k: int = 3
+    articles: Sequence[Article], index: DedupIndex, *, threshold: float = 0.8, k: int = 3,
+    fingerprints: Sequence[Fingerprint] | None = None,
 ) -> tuple[list[DedupDecision], list[Fingerprint]]:
     """Decide, in order, whether each article duplicates a stored or an earlier in-batch one.
 
@@ -486,9 +487,16 @@ def dedup_batch(
     ``duplicate_of`` always names an original: when the matched article is itself an in-batch
     duplicate, the decision follows it to its original. ``index`` is only read, with one call per
     kind of lookup for the whole batch. Returns one decision per article (same order) and a
-    fingerprint for every article, duplicates too.
+    fingerprint for every article, duplicates too. ``fingerprints`` (one per article, from
+    ``fingerprint``) may be computed beforehand, in parallel: the decisions are the same, and an
+    article's shingles are then only computed when it has a candidate to compare with.
     """
-    prints = [_fingerprint(a, k) for a in articles]
+    if fingerprints is None:
+        prints: list[tuple[Fingerprint, np.ndarray | None]] = [_fingerprint(a, k) for a in articles]
+    else:
+        if len(fingerprints) != len(articles):
+            raise ValueError(f"{len(fingerprints)} fingerprints for {len(articles)} articles")
+        prints = [(fp, None) for fp in fingerprints]
     # Stored candidates for the whole batch: band keys -> ids -> signatures -> texts (survivors only).
     all_keys = {key for fp, _ in prints for key in fp.band_keys}
     stored = index.band_matches(all_keys) if all_keys else {}
@@ -542,6 +550,11 @@ def dedup_batch(
                 cache[cid] = shingles(text, k)
             return cache[cid]
 
+        texts.setdefault(aid, art.text)
+
+        def own() -> np.ndarray:
+            return sh if sh is not None else shingles_of(aid)  # type: ignore[return-value]
+
         decision = None
         if fp.canonical_url:
             hit = original(url_hits.get(fp.canonical_url) or batch.find_url(fp.canonical_url))
@@ -551,7 +564,7 @@ def dedup_batch(
                     decision = DedupDecision(aid, hit, "url", None)
                 else:
                     other = shingles_of(hit)
-                    score = round(_overlap(sh, other), 6) if other is not None else None
+                    score = round(_overlap(own(), other), 6) if other is not None else None
                     decision = DedupDecision(aid, hit, "version", score)
         if decision is None:
             hit = original(hash_hits.get(fp.text_hash) or batch.find_hash(fp.text_hash))
@@ -581,7 +594,7 @@ def dedup_batch(
                 csh = shingles_of(cid)
                 if csh is None:
                     continue
-                score = _overlap(sh, csh)
+                score = _overlap(own(), csh)
                 if score < threshold:
                     continue
                 key = (round(score, 9), bool(title) and titles.get(cid) == title,
@@ -596,8 +609,8 @@ def dedup_batch(
         root[aid] = decision.duplicate_of or aid
         titles[aid] = _title_key(art.title)
         leads[aid] = _lead_key(art.text)
-        cache[aid] = sh
-        texts.setdefault(aid, art.text)
+        if sh is not None:
+            cache[aid] = sh
         batch.add(fp, art.text, decision.duplicate_of)
         done[aid] = (decision, fp)
         decisions.append(decision)
@@ -702,14 +715,23 @@ def reason_counts(decisions: Iterable[DedupDecision]) -> dict[str, int]:
 # --------------------------------------------------------------------------- Prefect tasks
 
 
+@task(name="fingerprint", cache_policy=NO_CACHE)
+def fingerprint_task(articles: list[Article], k: int = 3) -> list[Fingerprint]:
+    """Fingerprints of a slice of articles (CPU-bound, mapped over the workers)."""
+    return [fingerprint(a, k) for a in articles]
+
+
 @task(name="dedup-warehouse", cache_policy=NO_CACHE)
 def dedup_warehouse_task(
-    articles: list[Article], settings: Settings
+    articles: list[Article], settings: Settings, fingerprints: list[Fingerprint] | None = None
 ) -> tuple[list[DedupDecision], list[Fingerprint]]:
     from tasks.warehouse import WarehouseIndex  # lazy: the pure core does not need DuckDB
 
     with WarehouseIndex(settings.db_path) as index:
-        return dedup_task.fn(articles, index, settings.near_dup_threshold, settings.shingle_size)
+        decisions, prints = dedup_batch(articles, index, threshold=settings.near_dup_threshold,
+                                        k=settings.shingle_size, fingerprints=fingerprints)
+    run_logger().info("dedup: %d articles, %s", len(decisions), reason_counts(decisions))
+    return decisions, prints
 
 
 @task(name="dedup", cache_policy=NO_CACHE)

@@ -37,3 +37,19 @@ class BadDocument(NewsflowError):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process holds the warehouse file, and it stayed held through every retry.
+
+    `pid` and `command` name the holder when DuckDB's message (and psutil) tell them.
+    """
+
+    def __init__(self, message: str, pid: int | None = None, command: str | None = None):
+        super().__init__(message)
+        self.pid = pid
+        self.command = command
+
+
+class RunInProgress(NewsflowError):
+    """Another newsflow run holds the run lock: two runs must not overlap."""

@@ -568,6 +568,8 @@ def _atoms(lex: Lexicon, s: str) -> list[tuple[int, int, Entry]]:
             continue
         if m.group(0) == "IS" or (m.group(0)[0].isupper() and m.start() > 0 and e.name.lower() in ("general",) and not re.match(r"\s+[A-Z]", s[m.end():])):
             continue
+        if re.match(r"-(?:held|controlled|run|occupied|backed|led|owned|linked|allied|affiliated)\b", s[m.end():]):
+            continue  # "a government-held part of the city": a description, not a party
         atoms.append((m.start(), m.end(), e))
     atoms.sort(key=lambda a: (a[0], -a[1]))
     out, last = [], -1
@@ -597,12 +599,18 @@ def _mentions(lex: Lexicon, s: str, st: ArticleState) -> list[Mention]:
             if _CONJ_RE.match(gap) and prev[2].kind in ("country", "demonym", "actor", "role") \
                     and a[2].kind in ("country", "demonym", "actor", "role"):
                 conj_links.add(len(groups))
+            elif re.fullmatch(r"\s*,\s*(?:and\s+)?", gap) and prev[2].kind == "country" and a[2].kind == "country":
+                conj_links.add(len(groups))  # a list of countries: "The US, Russia, and Switzerland met"
         groups.append([a])
 
     mentions: list[Mention] = []
     conj_spans: list[tuple[int, int]] = []
+    made: set[int] = set()  # groups that gave a mention (a conjunct joins only the one just before it)
+    covered = -1  # end of the last mention: a role a sponsor description already took is not a new group
     for gi, g in enumerate(groups):
         start, end = g[0][0], g[-1][1]
+        if start < covered:
+            continue
         # sponsor descriptions: "Iran-backed", "U.S.-led" -> the country is not the group's
         sponsor = False
         for a in g:
@@ -681,7 +689,9 @@ def _mentions(lex: Lexicon, s: str, st: ArticleState) -> list[Mention]:
         mt.pp = _is_pp(s, tstart)
         if kind == "country" and _LOC_PREP_RE.search(_tail(s, tstart)):
             mt.locative = True
-        if gi in conj_links and mentions:
+        covered = end
+        made.add(gi)
+        if gi in conj_links and mentions and gi - 1 in made:
             prevm = mentions[-1]
             prevm.conjuncts = prevm.conjuncts + (mt,)
             if prevm.bare_country and mt.sector and not mt.bare_country and re.match(r"^\s+and\s+(?:foreign|other|allied|international)?\s*$", s[prevm.end:mt.start] + " ") is None:
@@ -880,6 +890,27 @@ _DEF_RE = re.compile(r"\b(?:the|this|that|these|its|their|latest|last)\s+(?:[\w'
 _NOUN_CTX_RE = re.compile(r"(?:\b(?:the|a|an|its|their|his|her|our|this|that|these|those|such|of|recent|latest|repeated|retaliatory|deadly|new|further|more|any|no|two|three|several|dozens|\d[\d,]*|first|second|last|unprovoked|brutal|alleged|suspected|apparent|major|fresh|renewed|separate|similar|joint|military|surprise|reiterated)\s+|['’]s\s+|\b(?:U\.S\.|US|American|Israeli|Russian|[A-Z][a-z]+i|[A-Z][a-z]+ian|[A-Z][a-z]+ese)\s+)$")
 _VERB_AFTER_RE = re.compile(r"^\s+(?:the|a|an|his|her|its|their|[A-Z])", re.IGNORECASE)
 _CLAIM_RE = re.compile(r"\b(?:claim(?:s|ed)?|alleg(?:es|ed)|charg(?:es|ed)|insist(?:s|ed)?)\s+(?:that\s+)?", re.IGNORECASE)
+#: Between an accusation and a later accusation word: a new clause makes the later one an act of its own.
+_CLAUSE_GAP_RE = re.compile(r"[;.]|\b(?:and|but|while|after|before|when|also)\b|,\s*(?:as|and|but|while)\b|\bas\s+[A-Z]")
+#: Stative light verbs: "X enjoys (broad) support", "has the backing of".
+_STATIVE_RE = re.compile(r"\b(?:enjoy(?:s|ed|ing)?|lack(?:s|ed|ing)?)\s+(?:(?:the|broad|wide|strong|much|little|some|full|their|its|his|her)\s+){0,2}$",
+                         re.IGNORECASE)
+_COORD_RE = re.compile(r"(?:,\s*|\s+)(?:as\s+well\s+as|and|or|along\s+with|plus)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+#: The object of seize/raid/capture that makes it a military attack rather than a confiscation or an arrest.
+_TERRITORY_OBJ_RE = re.compile(r"^\s+(?:(?:the|a|an|two|three|four|five|several|dozens\s+of|more|full|\w+ly|key|strategic|strategically|located|deserted|"
+                               r"main|nearby|last|rebel-held|government-held|northern|southern|eastern|western|central|coastal|border|military|provincial|regional|"
+                               r"army|police|\w+-controlled|\w+-held|but)\s+){0,4}(?:town|towns|village|villages|city|cities|area|areas|district|"
+                               r"districts|base|bases|territory|territories|region|province|capital|airport|air\s+base|oil\s+fields?|gas\s+fields?|"
+                               r"border\s+(?:point|crossing|post)|hill|hills|posts?|outposts?|camps?|positions?|checkpoints?|neighbou?rhoods?|"
+                               r"localities|locality|stronghold|strongholds|site|port|bridge|road|highway|control|parts?\s+of|headquarters|barracks|"
+                               r"garrison|compound)\b", re.IGNORECASE)
+_DISASTER_RE = re.compile(r"\b(?:crash|crashes|accident|accidents|earthquake|quake|floods?|flooding|landslides?|storm|cyclone|hurricane|typhoon|"
+                          r"tsunami|fire|blaze|wildfire|disease|virus|covid|coronavirus|outbreak|epidemic|collapse|stampede|drowning|heatwave|"
+                          r"heat\s+wave|avalanche|lightning)\b", re.IGNORECASE)
+#: "fired anti-aircraft batteries at Russia", "fired a number of missiles at a water well": an attack on what follows "at".
+_FIRED_AT_RE = re.compile(r"\b(?:fired|fires|firing|launched|launches|lobbed|hurled)\s+(?:[\w,-]+\s+){1,5}?(?:at|on|into|towards?)\s+")
+_CLAIMED_RE = re.compile(r"\b(?:claim(?:s|ed|ing)?|accept(?:s|ed|ing)?|took|takes|taking|admit(?:s|ted|ting)?)\s+responsibility\s+for\s+(?:the|these|those)\s+$",
+                         re.IGNORECASE)
 _HOLD_RE = re.compile(r"\b(hold|holds|held|holding)\s+(.{2,80}?)\s+(?:responsible|accountable)\b")
 _REQUEST_COMP_RE = re.compile(r"\b(?:calls?\s+for|calling\s+(?:for|on)|called\s+(?:for|on)|urg(?:e|ed|es|ing)|demand(?:s|ed|ing)?|ask(?:s|ed|ing)?|appeal(?:s|ed|ing)?|threaten(?:s|ed|ing)?\s+to|vow(?:s|ed|ing)?\s+to|warn(?:s|ed|ing)?)\b", re.IGNORECASE)
 
@@ -904,6 +935,8 @@ class Cand:
     reference: bool = False  # a bare definite/possessive reference ("the strikes", "Thursday's strike")
     plural: bool = False
     casualty_only: bool = False
+    bare_reference: bool = False  # a reference with no party of its own ("the attacks")
+    speaker_country: str | None = None  # the country of who says (or is the subject of) the sentence
     confidence: float = 0.6
     cluster: int | None = None
     sent_idx: int = 0
@@ -933,8 +966,10 @@ def extract_events(article_id: str, text: str, published: str | None, *, dict_di
         for c in _code_sentence(lex, s, si, pub, st):
             cands.append(c)
     _reconsider(cands)
+    cands = _drop_protest_topics(cands)
     cands = _incidents(cands)
-    _continue_statement_dates(cands)
+    _continue_statement_dates(cands, [text[a:b] for a, b in sents])
+    _dates_from_incident_after(cands, [text[a:b] for a, b in sents])
     return _to_events(article_id, text, sents, cands, lex.version, st.context_country, dict_dir)
 
 
@@ -1000,17 +1035,39 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
                 continue
         if comp_start is not None and ts >= comp_start and trig.type not in ("REQUEST", "ACCUSE"):
             continue
+        if trig.type == "ACCUSE" and not trig.evaluative and any(
+                o.type in ("ACCUSE", "REJECT") and o.pos == "verb" and o.tend <= ts and ts - o.tend < 80
+                and not _CLAUSE_GAP_RE.search(s[o.tend:ts]) for o in cands):
+            continue  # "condemned Rwanda's allegations", "accused Rwanda of making accusations": the content, not a new act
+        if trig.type == "AGREE" and trig.pos == "verb" and re.match(r"^\s+(?:to\s+)?(?:\w+\s+){0,1}$", right[:30] + " ") is None \
+                and _agrees_to_an_act(lex, right):
+            continue  # "agreed to lift the sanctions", "pledged to expel the leaders": the act (ease, expel) is coded
+        if trig.type == "AGREE" and trig.pos == "noun" and any(
+                o[1] <= ts and ts - o[1] < 40 and any(t.type in ("SUPPORT", "REJECT") and t.pos == "verb" for t in o[3]) for o in raw):
+            continue  # "endorsed an association agreement", "ratified the accord": the endorsement is the act
+        if _STATIVE_RE.search(left):
+            continue  # "the step enjoyed support from Moscow": a state of affairs, not an act
+        if _not_an_act(lex, trig, surf, left, right, raw, ts):
+            continue
         if trig.pos == "noun" and _SUCH_RE.search(left) and trig.type == "ASSAULT":
             continue  # a reference back to an aggregate
         if trig.pos == "verb" and surf.lower().endswith("ing") and any(
                 o[1] <= ts and ts - o[1] <= 2 and any(t.pos == "noun" for t in o[3]) for o in raw):
             continue  # "attacks targeting X": the noun carries the event
+        if surf.lower() in lex.casualty and trig.type == "ASSAULT" and _DISASTER_RE.search(right[:70]) and not any(
+                o[0] != ts and any(t.type == "ASSAULT" for t in o[3]) and o[2].lower() not in lex.casualty for o in raw):
+            continue  # "victims killed by the MH17 crash", "died in the floods": not an attack
         casualty_only = False
         if surf.lower() in lex.casualty and trig.type == "ASSAULT":
             # "killed" makes an event only when nothing else in the sentence does; else it lends its participants
             if any(o[0] != ts and any(t.type == "ASSAULT" for t in o[3]) and o[2].lower() not in lex.casualty for o in raw):
                 casualty_only = True
         typ, mode = trig.type, trig.mode
+        if typ in ("COERCE", "ASSAULT") and mode in ("seize", "abduct") and trig.pos == "verb" and _TERRITORY_OBJ_RE.match(right):
+            typ, mode = "ASSAULT", None  # "militants seized a village", "raided a military base": taking ground by force
+        if typ == "COERCE" and trig.pos == "verb" and re.search(r"\bto\s+$", left) and any(
+                o[1] <= ts and ts - o[1] < 80 and any(t.type == "ASSAULT" for t in o[3]) for o in raw):
+            continue  # "fired tear gas to disperse the crowd": the purpose of the assault, not a second act
         if trig.pos == "verb" and typ in ("ASSAULT", "COERCE") and _FUTURE_RE.search(left):
             typ, mode = "THREATEN", ("arrest" if typ == "COERCE" and mode == "arrest" else "violence")
         c = Cand(typ, mode, surf, ts, te, trig.pos, sent_idx=si, casualty_only=casualty_only)
@@ -1024,6 +1081,8 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
         _roles_for(lex, s, c, trig, mentions, actor_mentions, pron, resolve_at, speaker, st)
         if trig.evaluative and c.actor is None:
             continue
+        if c.reference and c.recipient is None and _CLAIMED_RE.search(left):
+            continue  # "claimed responsibility for the attacks": PLOVER drops the claim; the attacks are coded where told
         if typ == "RETREAT" and trig.pos == "noun" and re.search(r"\b(?:would|will|could)\b", left):
             # "X said it would end in Y's withdrawal": forcing another's withdrawal is a threat to expel
             if c.actor is not None and speaker is not None and c.actor.country != speaker.country:
@@ -1033,6 +1092,32 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
                 c.type = "CONCEDE"
         cands.append(c)
     del has_assault_noun
+    # coordinated nouns share the agent: "announced asset freezes ..., as well as economic sanctions against ..."
+    for i, c in enumerate(cands):
+        if c.actor is None and c.pos == "noun":
+            prev = [p for p in cands[:i] if p.type == c.type and p.actor is not None and p.tend <= c.tstart]
+            if prev and c.tstart - prev[-1].tend < 160 and _COORD_RE.search(s[prev[-1].tend:c.tstart]) \
+                    and not _SPEECH_RE.search(s[prev[-1].tend:c.tstart]) and not re.search(r"[;.]", s[prev[-1].tend:c.tstart]):
+                c.actor = prev[-1].actor
+    for c in cands:
+        c.speaker_country = speaker.country if speaker is not None else None
+    # "fired anti-aircraft batteries at Russia": an attack on the object of "at"
+    for m in _FIRED_AT_RE.finditer(s):
+        if question or in_hypo(m.start()) or _NEG_RE.search(_tail(s, m.start())) or any(
+                c.type == "ASSAULT" and m.start() - 30 <= c.tstart <= m.end() for c in cands):
+            continue
+        c = Cand("ASSAULT", None, m.group(0).strip()[:40], m.start(), m.end(), "verb", sent_idx=si, confidence=0.6)
+        subj = [x for x in actor_mentions if x.end <= m.start() and not x.pp and not x.locative]
+        obj = [x for x in actor_mentions if m.end() <= x.start < m.end() + 4]
+        objp = [x for x in mentions if x.kind == "place" and m.end() <= x.start < m.end() + 40]
+        c.actor = subj[-1] if subj else None
+        c.recipient = obj[0] if obj else (replace(objp[0], sector="CVL") if objp else None)
+        c.actor, c.recipient = (replace(x, sector="MIL") if x is not None and x.bare_country and x.sector is None else x
+                                for x in (c.actor, c.recipient))
+        if _FUTURE_RE.search(_tail(s, m.start())):
+            c.type, c.mode = "THREATEN", "violence"
+        if c.actor is not None or c.recipient is not None:
+            cands.append(c)
     # "X holds Y responsible for ...": an allegation
     for m in _HOLD_RE.finditer(s):
         if question or in_hypo(m.start()) or _NEG_RE.search(_tail(s, m.start())):
@@ -1161,6 +1246,61 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
     return cands
 
 
+_PARTICIPLE_ADJ_LEFT_RE = re.compile(r"(?:^|[\"“(]|\b(?:the|a|an|of|for|with|their|its|his|her|these|those|some|two|three|several|many|against|on|to)\s+)$",
+                                     re.IGNORECASE)
+_NOT_NOUN_AFTER_RE = re.compile(r"^\s+(?:by|in|on|at|to|that|as|from|with|after|before|during|and|or|but|for|of|into|over|since|until|when|while|"
+                                r"was|were|is|are|been|had|has|have|the|a|an|his|her|their|its|him|them|it|this|these|those|\d)\b", re.IGNORECASE)
+_AUX_LEFT_RE = re.compile(r"\b(?:was|were|been|being|is|are|be|has|have|had|get|got|gets|getting)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+_PUBLICATION_RE = re.compile(r"\b(?:report|reports|statement|video|videos|footage|figures|data|results|list|findings|photos?|images?|documents?|"
+                             r"recording|audio|book|film|album|study|survey|poll|record|transcript|communiqu[eé]|tape)\b", re.IGNORECASE)
+_ARTICLE_LEFT_RE = re.compile(r"\b(?:a|an|the)\s+(?:(?!(?:to|of|and|or|that|who|which|in|on|at|for|with|by|from|would|will|could|can|may|might|must|should|did|does|do)\b)[\w-]+\s+){0,2}$",
+                              re.IGNORECASE)
+_MANNER_SUPPORT_RE = re.compile(r"\b(?:in|with(?:\s+the)?|under|without(?:\s+the)?)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_RESCUE_COMPOUND_RE = re.compile(r"^[\s-]+(?:service|services|team|teams|workers?|group|groups|officials?|operations?|efforts?|missions?|crews?|agency|centre|center)\b",
+                                 re.IGNORECASE)
+
+
+def _agrees_to_an_act(lex: Lexicon, right: str) -> bool:
+    """Whether "agree to …" / "pledge to …" is followed at once by a verb trigger of another type."""
+    m = re.match(r"^\s+to\s+", right) if not right.lstrip().lower().startswith("to ") else re.match(r"^\s*to\s+", right)
+    if m is None:
+        if right[:1] != " ":
+            return False
+        m = re.match(r"^\s*", right)
+    t = lex.trig_re.match(right, m.end())
+    return bool(t) and any(x.type != "AGREE" and x.pos == "verb" for x in lex.triggers.get(_norm(t.group(0)).lower(), []))
+
+
+def _not_an_act(lex: Lexicon, trig: Trigger, surf: str, left: str, right: str, raw, ts: int) -> bool:
+    """Trigger words that, here, name no act: participles used as adjectives ("banned chlorine munitions",
+    "alleged bandits"), reduced relatives describing an entity ("a man accused of theft", "militants backed by
+    Ankara"), a verb used as a noun ("defied a ban"), a released report, support as a manner ("in support of"),
+    a rescue service, a deployment of a weapon that is itself the act ("deployed tear gas")."""
+    low = surf.lower()
+    if trig.pos == "verb":
+        if low.endswith("ed") and _PARTICIPLE_ADJ_LEFT_RE.search(left) and re.match(r"^\s+[a-z]", right) and not _NOT_NOUN_AFTER_RE.match(right):
+            return True  # "Banned chlorine munitions", "the release of detained activists"
+        if low == "alleged" and re.match(r"^\s+[a-z]", right) and not re.match(r"^\s+(?:that|to|in|on|by|the|a|an)\b", right):
+            return True  # "alleged bandits"
+        if trig.type in ("ACCUSE", "SUPPORT", "AID") and low.endswith("ed") and re.match(r"^\s+(?:of|by)\b", right) \
+                and not _AUX_LEFT_RE.search(left) and re.search(r"[a-z]\s+$", left):
+            return True  # "a man accused of being …", "militants backed by Ankara": a description of the entity
+        if _ARTICLE_LEFT_RE.search(left) and all(t.pos == "verb" for t in lex.triggers.get(low, [])) \
+                and not re.search(r"(?:ed|ing|s)$", low) and " " not in low:
+            return True  # "defied a ban", "a local government ban", "an Islamic State target": the verb used as a noun
+        if trig.type == "RETREAT" and trig.mode == "release" and (_PUBLICATION_RE.search(left[-25:]) or _PUBLICATION_RE.match(
+                re.sub(r"^\s+(?:(?:a|an|the|its|their|his|her|new|latest|first|joint|\d[\w-]*)\s+){0,3}", "", right) or "x")):
+            return True  # "a report released Tuesday", "released a statement"
+        if trig.type == "MOBILIZE" and any(o[0] > ts and o[0] - ts < len(surf) + 25 and any(t.type == "ASSAULT" and t.pos == "noun" for t in o[3])
+                                           for o in raw):
+            return True  # "deployed tear gas": the tear gas is the act
+    if trig.type == "SUPPORT" and low.startswith("support") and _MANNER_SUPPORT_RE.search(left):
+        return True  # "protests in support of Navalny", "with the support of AU soldiers"
+    if trig.type == "AID" and low.startswith("rescue") and _RESCUE_COMPOUND_RE.match(right):
+        return True  # "a rescue service operating in …"
+    return False
+
+
 def _choose(opts: list[Trigger], left: str, right: str, mentions: list[Mention]) -> Trigger | None:
     if left.endswith("-"):
         return None
@@ -1218,6 +1358,15 @@ _NOUN_RECIP_GAP_RE = re.compile(r"^\s*(?:(?:that|which|who)\s+(?:\w+\s+)?(?:kill
 _BY_RE = re.compile(r"^[^.;]{0,60}?\bby\s+")
 _RECIP_PREP_RE = re.compile(r"^\s*(?:[\w-]+\s+){0,1}(?:on|against|targeting|at|into|toward|towards|for|to)\s+")
 _CLAUSE_END_RE = re.compile(r"[;:]|,\s*(?:according|said|says|calling|which|who|while|as|but|with|including|and\s+(?:the\s+)?[A-Z])|\bsaid\b|\bif\b|\bafter\b|\bbefore\b|\bwhen\b|\bthough\b|\bbecause\b|—")
+
+
+def _crosses_other_trigger(lex: Lexicon, gap: str, typ: str) -> bool:
+    """Whether ``gap`` (between a noun trigger and a candidate recipient) holds a trigger of another type."""
+    for m in lex.trig_re.finditer(gap):
+        opts = lex.triggers.get(_norm(m.group(0)).lower()) or []
+        if opts and all(t.type != typ for t in opts):
+            return True
+    return False
 
 
 def _roles_for(lex, s, c: Cand, trig: Trigger, mentions, actor_mentions, pron, resolve_at, speaker, st) -> None:
@@ -1340,10 +1489,15 @@ def _roles_for(lex, s, c: Cand, trig: Trigger, mentions, actor_mentions, pron, r
             # light verb: "U.S. forces carried out a drone strike", "it had conducted airstrikes"
             lv = None
             for m in lex.light_re.finditer(s, max(0, ts - 60), ts):
+                if c.reference and m.group(0).lower().startswith("us"):
+                    continue  # "groups used the airstrikes to ...": using a reference is not doing it
                 if re.fullmatch(r"\s+(?:[\w'’-]+\s+){0,4}", s[m.end():ts] + " ") or s[m.end():ts].strip() == "":
                     lv = m
             if lv is not None:
                 actor = subject_before(lv.start())
+                obj = [m for m in actor_mentions if lv.end() <= m.start and m.end <= ts and not m.locative]
+                if obj and recipient is None and re.search(r"\b(?:in|into)\s+(?:a|an|the)?\s*(?:[\w-]+\s+)?$", s[obj[0].end:ts]):
+                    recipient = obj[0]  # "rebels engaged Filipino peacekeepers in a firefight"
         if actor is None and c.type in ("REQUEST", "THREATEN", "ACCUSE") and re.search(r"\b(?:calling|with\s+\w+\s+calling)\s+$", left):
             actor = subject_before(ts) or speaker
         if actor is None and c.type in ("REQUEST",) and re.search(r"\bcalling\s+$", left):
@@ -1361,6 +1515,10 @@ def _roles_for(lex, s, c: Cand, trig: Trigger, mentions, actor_mentions, pron, r
                 if _NOUN_RECIP_GAP_RE.match(gap) or (c.type in VERBAL and len(gap) < 30):
                     if actor is not None and m.start == actor.start:
                         continue
+                    if c.type == "SANCTION" and actor is not None and m.country == actor.country:
+                        continue  # "bans on travel to Canada": a country does not sanction itself
+                    if _crosses_other_trigger(lex, gap, c.type):
+                        break  # "used the airstrikes to reiterate their calls for US troops ...": the calls' object
                     recipient = m
                     break
         c.confidence = 0.55
@@ -1401,19 +1559,45 @@ def _compat(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
-def _continue_statement_dates(cands: list[Cand], window: int = 4) -> None:
+_CONTINUES_RE = re.compile(r"\b(?:in\s+(?:his|her|the|their|its)\s+(?:statement|remarks|speech|address|interview)|also|added|further|went\s+on)\b",
+                           re.IGNORECASE)
+
+
+def _continue_statement_dates(cands: list[Cand], sentences: Sequence[str] = (), window: int = 4) -> None:
     """A statement with no date that continues a dated statement of the same person ("Sudani said
-    Friday that …" then "In his statement, he also reiterated calls …") takes its date."""
+    Friday that …" then "In his statement, he also reiterated calls …") takes its date: the very next
+    sentence, or one that says it continues ("in his statement", "also", "added") within ``window``.
+    A later "Sudani said …" after other sentences is a statement of its own, with no date."""
     last: dict[str, Cand] = {}
     for c in sorted(cands, key=lambda x: (x.sent_idx, x.tstart)):
         if c.type not in VERBAL or c.actor is None or not c.actor.person or not c.actor.name:
             continue
         key = c.actor.name  # the same person speaking on (a country's many voices may speak on other days)
         prev = last.get(key)
-        if c.date is None and prev is not None and c.sent_idx - prev.sent_idx <= window and c.sent_idx > prev.sent_idx:
+        gap = c.sent_idx - prev.sent_idx if prev is not None else 0
+        marked = c.sent_idx < len(sentences) and bool(_CONTINUES_RE.search(sentences[c.sent_idx]))
+        if c.date is None and prev is not None and (gap == 1 or (marked and 0 < gap <= window)):
             c.date, c.precision = prev.date, prev.precision
         if c.date is not None:
             last[key] = c
+
+
+_RIGHT_AFTER_RE = re.compile(r"^\W*(?:immediately|shortly|just|hours|minutes|moments)\s+(?:after|following)\s+", re.IGNORECASE)
+
+
+def _dates_from_incident_after(cands: list[Cand], sentences: Sequence[str]) -> None:
+    """"Immediately after the drone strike, the PMF condemned …": a statement with no date of its own
+    takes the date of the incident it follows at once (the incident's date comes from its mentions)."""
+    for c in cands:
+        if c.type not in VERBAL or c.date is not None or c.sent_idx >= len(sentences):
+            continue
+        m = _RIGHT_AFTER_RE.match(sentences[c.sent_idx])
+        if not m:
+            continue
+        inc = [x for x in cands if x.sent_idx == c.sent_idx and x.type in MATERIAL and x.date
+               and m.end() <= x.tstart < m.end() + 40 and x.tstart < c.tstart]
+        if inc:
+            c.date, c.precision = inc[0].date, inc[0].precision
 
 
 def _trigger_word(trigger: str) -> str:
@@ -1437,11 +1621,27 @@ def _reconsider(cands: list[Cand]) -> None:
         elif c.actor is not None and _PROTESTERS_RE.search(c.actor.text or "") and (
                 c.type in ("REQUEST", "ACCUSE") or (c.type == "ASSAULT" and c.mode in (None, "primitive", "beat", "destroy"))):
             c.type, c.mode = "PROTEST", ("riot" if c.type == "ASSAULT" else "demo")
+        elif c.type == "PROTEST" and c.trigger.lower().startswith("march") and c.actor is not None and c.actor.sector in ("MIL", "REB", "PRM"):
+            c.type, c.mode = "ASSAULT", None  # "government forces marched deeper into a rebel-held neighbourhood": an advance
         # "groups used the airstrikes to ...": a reference's parties come from its incident, not a distant subject
         elif c.type == "ASSAULT" and c.reference and c.actor is not None and c.actor.end < c.tstart - 12:
             c.actor = None
             if c.recipient is not None and c.recipient.end <= c.tstart:
                 c.recipient = None
+
+
+def _drop_protest_topics(cands: list[Cand]) -> list[Cand]:
+    """The topic of a protest (its demands) is not coded apart from the protest (PLOVER manual, PROTEST):
+    a REQUEST in a sentence that reports a protest, by the protesters or by no one named, is dropped."""
+    protests = {c.sent_idx: c for c in cands if c.type == "PROTEST"}
+    out = []
+    for c in cands:
+        p = protests.get(c.sent_idx)
+        if p is not None and c.type == "REQUEST" and (c.actor is None or c.actor.sector in _STREET_SECTORS
+                                                      or (p.actor is not None and c.actor.country == p.actor.country)):
+            continue
+        out.append(c)
+    return out
 
 
 def _incidents(cands: list[Cand]) -> list[Cand]:
@@ -1456,10 +1656,15 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
         rc = c.recipient.country if c.recipient else None
         chosen = None
         order = list(range(len(clusters) - 1, -1, -1))
-        order.sort(key=lambda ci: all(x.reported for x in clusters[ci]) != c.reported)  # same status first
+        bare = c.reference and ac is None and rc is None
+        if bare:  # "the attacks" with no party: the article's main incident (the one told most) first
+            order.sort(key=lambda ci: -len(clusters[ci]))
         if c.reference:  # "the US airstrikes" refers back to the incident told with the same word
             word = _trigger_word(c.trigger)
             order.sort(key=lambda ci: not any(_trigger_word(x.trigger) == word for x in clusters[ci]))
+        order.sort(key=lambda ci: all(x.reported for x in clusters[ci]) != c.reported)  # same status first
+        if bare and c.speaker_country:  # "Amiri (Iraq) strongly [condemned] the attacks": attacks on the speaker's side
+            order.sort(key=lambda ci: not any(x.recipient is not None and x.recipient.country == c.speaker_country for x in clusters[ci]))
         for ci in order:
             if c.reported and not c.reference:
                 break  # an aggregate is its own incident
@@ -1494,6 +1699,7 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
                 continue  # a reference back to an aggregate is not coded
             cl.append(c)
             c.cluster = chosen
+        c.bare_reference = c.reference and ac is None and rc is None
         out.append(c)
     for cl in clusters:
         actor = next((x.actor for x in cl if x.actor and x.actor.country), None)
@@ -1514,6 +1720,8 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
                 x.date, x.precision = dt
             x.place = x.place or place
             x.reported = reported
+    # a bare reference ("claimed responsibility for the attacks") back to what turned out an aggregate is not coded
+    out = [c for c in out if not (c.type == "ASSAULT" and c.bare_reference and c.reported)]
     # ASSAULTs still missing an actor: the last known attacker of the same recipient country;
     # missing a recipient: the last known target of the same actor country
     for i, c in enumerate(out):
@@ -1523,7 +1731,8 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
                 c.recipient = prev[-1].recipient
                 c.confidence = 0.4
         if c.type == "ASSAULT" and c.actor is None and c.recipient is not None:
-            prev = [x for x in out[:i] if x.type == "ASSAULT" and x.actor and x.recipient and x.recipient.country == c.recipient.country and x.actor.country != c.recipient.country]
+            prev = [x for x in out[:i] if x.type == "ASSAULT" and x.actor and x.recipient and c.recipient.country in _countries(x.recipient)
+                    and x.actor.country != c.recipient.country]
             if prev:
                 c.actor = prev[-1].actor
                 c.confidence = 0.4
@@ -1541,6 +1750,11 @@ def _incidents(cands: list[Cand]) -> list[Cand]:
 #: grenade attack in Pikit wounded seven"), a protest with its place ("hundreds marched through
 #: Minsk"); never a back-reference to an event already coded.
 _PARTYLESS_TYPES = {"ASSAULT", "PROTEST"}
+
+
+def _countries(m: Mention) -> set:
+    """The countries of a mention and of its conjuncts ("US and Coalition forces": USA, IGO)."""
+    return {m.country} | {x.country for x in m.conjuncts if x.country}
 
 
 def _stands_alone(c: Cand) -> bool:
@@ -1565,6 +1779,10 @@ def _actor_conjuncts(m: Mention | None) -> list[Mention]:
     return out
 
 
+#: Acts that a group of parties does together, each with the others.
+_MUTUAL = {"CONSULT", "AGREE", "COOPERATE"}
+
+
 def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_version: str = "",
                context: str | None = None, dict_dir: str | Path | None = None) -> list[Event]:
     events: list[Event] = []
@@ -1575,8 +1793,18 @@ def _to_events(article_id: str, text: str, sents, cands: list[Cand], dict_versio
         by_sent.setdefault(c.sent_idx, []).append(c)
         for r in c.extra_recipients:
             by_sent[c.sent_idx].append(replace(c, recipient=r, extra_recipients=[]))
-        # a compound actor ("Hungarian and Romanian officials") gives one event per member country
-        for x in _actor_conjuncts(c.actor):
+        # a compound actor ("Hungarian and Romanian officials") gives one event per member country;
+        # members who meet or agree with no one else named do so with each other ("The US and Russia met")
+        members = _actor_conjuncts(c.actor)
+        if members and c.recipient is None and c.type in _MUTUAL:
+            group = [c.actor] + members
+            by_sent[c.sent_idx] = [x for x in by_sent[c.sent_idx] if x is not c]
+            for a in group:
+                for b in group:
+                    if a is not b and a.country != b.country:
+                        by_sent[c.sent_idx].append(replace(c, actor=a, recipient=b, extra_recipients=[]))
+            continue
+        for x in members:
             by_sent[c.sent_idx].append(replace(c, actor=x, extra_recipients=[]))
     for si in sorted(by_sent):
         a, b = sents[si]

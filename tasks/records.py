@@ -193,6 +193,18 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class SourceRun:
+    """How one source went in a run (the run report, and ``ops.runs.sources``)."""
+
+    name: str
+    kind: str  # folder | feed | urls
+    status: str  # ok | not-modified | backed-off | failed
+    documents: int  # documents it delivered tonight (before dropping the ones already stored)
+    failures: int = 0  # its source-stage failures (a bad file, a dead feed)
+    error: str | None = None  # the first failure's reason, e.g. "not-found", "http-503"
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """What one run did; printed at the end and stored in the runs table."""
 
@@ -209,3 +221,4 @@ class RunSummary:
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     source_status: dict[str, int] = field(default_factory=dict)  # ok / not-modified / backed-off / failed
+    sources: tuple[SourceRun, ...] = ()  # every source of the run, in the sources file's order

@@ -12,11 +12,12 @@ import hashlib
 import json
 import os
 import re
+import itertools
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence, TypeVar
 
 import yaml
 from prefect import task
@@ -30,6 +31,8 @@ from tasks.log import run_logger
 from tasks.records import Failure, RawDocument, Source, stable_id
 from tasks.settings import Settings
 from tasks.warehouse import known_raw_ids, read_rows
+
+T = TypeVar("T")
 
 ARTICLE_SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html"}
 SIDECAR = "metadata.yaml"
@@ -610,16 +613,47 @@ def source_status(results: Sequence[SourceResult]) -> dict[str, int]:
 
 def select_new(results: list[SourceResult], known: set[str]) -> tuple[list[RawDocument], list[Failure]]:
     """Tonight's documents not already stored (by raw_id, first copy wins), and all failures."""
+    failures = [f for r in results for f in r.failures]
+    return new_documents([d for r in results for d in r.documents], known), failures
+
+
+def night_batches(
+    results: Sequence[SourceResult], folders: Sequence[Source], fetched_at: str, size: int
+) -> Iterator[tuple[list[RawDocument], list[Failure]]]:
+    """Tonight's documents in batches of at most ``size``, with the failures met while reading
+    them: the live sources' documents (already fetched), then each folder's files, read one batch
+    at a time, so memory stays flat however many files a folder holds. There is always at least
+    one batch (maybe empty: the run's own row and the sources' state are loaded with it)."""
     docs: list[RawDocument] = []
+    fails: list[Failure] = []
+    yielded = False
+    live: Iterator[RawDocument | Failure] = (x for r in results for x in (*r.failures, *r.documents))
+    for item in itertools.chain(live, *(read_folder(f, fetched_at) for f in folders)):
+        if isinstance(item, RawDocument):
+            docs.append(item)
+        else:
+            fails.append(item)
+        if len(docs) >= size:
+            yield docs, fails
+            docs, fails, yielded = [], [], True
+    if docs or fails or not yielded:
+        yield docs, fails
+
+
+def split(items: Sequence[T], size: int) -> list[list[T]]:
+    """Consecutive slices of at most ``size`` items: what one mapped task gets."""
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def new_documents(docs: Sequence[RawDocument], known: set[str]) -> list[RawDocument]:
+    """The documents not already stored (by raw_id), the first copy of each."""
     seen = set(known)
-    failures: list[Failure] = []
-    for r in results:
-        failures.extend(r.failures)
-        for d in r.documents:
-            if d.raw_id not in seen:
-                seen.add(d.raw_id)
-                docs.append(d)
-    return docs, failures
+    out = []
+    for d in docs:
+        if d.raw_id not in seen:
+            seen.add(d.raw_id)
+            out.append(d)
+    return out
 
 
 def _read_sidecar(folder: Path) -> dict:
@@ -744,9 +778,8 @@ def close_fetcher_task(run_key: str) -> list[RobotsEntry]:
     return robots
 
 
-@task(name="select-new", cache_policy=NO_CACHE)
-def select_new_task(results: list[SourceResult], db_path: Path) -> tuple[list[RawDocument], list[Failure]]:
-    ids = [d.raw_id for r in results for d in r.documents]
-    docs, failures = select_new(results, known_raw_ids(db_path, ids))
-    run_logger().info("%d documents read, %d new", len(ids), len(docs))
-    return docs, failures
+@task(name="new-documents", cache_policy=NO_CACHE)
+def new_documents_task(docs: list[RawDocument], db_path: Path) -> list[RawDocument]:
+    new = new_documents(docs, known_raw_ids(db_path, [d.raw_id for d in docs]))
+    run_logger().info("%d documents read, %d new", len(docs), len(new))
+    return new

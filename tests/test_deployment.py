@@ -40,6 +40,10 @@ def test_readme_deploy_commands_and_a_worker_run(tmp_path):
     assert d.entrypoint == "flows/nightly.py:nightly_ingest" and d.work_pool_name == "newsflow-process"
     assert d.parameters == spec["parameters"]
     [schedule] = d.schedules
+    # no two nightly runs at once: one slot, and a run that comes due while one runs is cancelled
+    assert spec["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+    assert d.global_concurrency_limit is not None and d.global_concurrency_limit.limit == 1
+    assert d.concurrency_options is not None and d.concurrency_options.collision_strategy.value == "CANCEL_NEW"
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Europe/London")
 
     db = tmp_path / "nightly.duckdb"

@@ -432,3 +432,161 @@ def test_what_protesters_demand_or_throw_is_the_protest():
         == [("PROTEST", "demo")]
     assert ("ASSAULT", "heavy-weapons") in got("Georgian demonstrators launched missiles at the Georgian government.")
     assert [t for t, _ in got("Iraq's parliament urged the United States to withdraw its troops.")] == ["REQUEST"]
+
+
+# ----------------------------------------------------------------- session 2: rules for the no-event sentences and the seeds
+
+
+def _keys(evs, si=None):
+    return {(e.event_type, e.actor_country, e.recipient_country) for e in evs if si is None or e.sentence_idx == si}
+
+
+def test_conjunct_joins_only_the_mention_just_before():
+    # "Iran" (a sponsor word) gives no mention, so "Iran-backed groups" must not become a conjunct of "US and Coalition forces"
+    evs = extract_events("a", "Officials said the attacks against US and Coalition forces by Iran and Iran-backed groups in Iraq "
+                              "used rockets.", "2024-01-05")
+    assert _keys(evs) == {("ASSAULT", "IRQ", "USA")}
+    assert evs[0].actor_text == "Iran-backed groups" and evs[0].actor_sector == "REB"
+
+
+def test_noun_recipient_does_not_cross_another_event():
+    # "the airstrikes ... their calls for US troops": US troops are the object of the calls, not of the airstrikes
+    evs = extract_events("a", "Militias used the airstrikes to reiterate their calls for US troops to leave Iraq.", "2024-01-05")
+    assert not any(e.event_type == "ASSAULT" for e in evs)
+    assert ("REQUEST", "IRQ", "USA") in _keys(evs)
+
+
+def test_missing_attacker_found_through_a_conjunct_recipient():
+    # the coalition was attacked (as "US and Coalition forces") by Iraqi militias: the aggregate's attacker
+    text = ("Iraqi militias attacked US and Coalition forces with rockets on Tuesday. "
+            "There have been dozens of strikes on bases that host troops from the coalition since October.")
+    evs = extract_events("a", text, "2024-01-05")
+    s1 = [e for e in evs if e.sentence_idx == 1]
+    assert [(e.actor_country, e.recipient_country, e.reported_only) for e in s1] == [("IRQ", "IGO", True)]
+
+
+def test_bare_reference_goes_to_the_attack_on_the_speakers_side():
+    text = ("US warplanes struck a militia base in Iraq on Wednesday, killing eight fighters. Iraq's parliament condemned the strike. "
+            "The Pentagon said the strike came hours after Iran-backed groups attacked US forces. The attacks on US forces wounded dozens. "
+            "Iraq's foreign minister said the attacks were unacceptable.")
+    evs = extract_events("a", text, "2024-01-05")
+    assert _keys(evs, 4) == {("ASSAULT", "USA", "IRQ")}  # an Iraqi minister on "the attacks": the US strike on Iraq
+    assert _keys(evs, 3) == {("ASSAULT", "IRQ", "USA")}  # "the attacks on US forces" keep their own parties
+
+
+def test_claimed_responsibility_for_the_attacks_is_not_coded():
+    text = ("US drones struck a militia leader's car in Baghdad on Thursday. Militias have fired rockets at US bases 50 times "
+            "since October. Various militia groups have claimed responsibility for the attacks.")
+    evs = extract_events("a", text, "2024-01-05")
+    assert not [e for e in evs if e.sentence_idx == 2]
+
+
+def test_statement_date_continues_only_the_next_or_a_marked_sentence():
+    text = ("Iraqi Prime Minister Mohammed Shia al-Sudani condemned the United States on Friday. The coalition maintains forces in Iraq. "
+            "Sudani criticized the coalition. In a statement, Sudani also criticized Washington.")
+    evs = {e.sentence_idx: e for e in extract_events("a", text, "2024-01-05") if e.event_type == "ACCUSE"}
+    assert evs[0].event_date == "2024-01-05"
+    assert evs[2].event_date is None  # a new "Sudani criticized ..." after a narrative sentence: no date of its own
+    assert evs[3].event_date == "2024-01-05"  # "also" continues the statement
+
+
+def test_statement_immediately_after_an_incident_takes_its_date():
+    text = ("US drones struck a militia leader's car in Baghdad on Thursday. "
+            "Immediately after the drone strike, the militia condemned the United States.")
+    evs = extract_events("a", text, "2024-01-05")
+    acc = [e for e in evs if e.event_type == "ACCUSE"]
+    assert acc and acc[0].event_date == "2024-01-04"
+
+
+def test_the_content_of_an_accusation_is_not_a_second_accusation():
+    evs = extract_events("a", "Kenya on Monday condemned as baseless allegations by Uganda that it had armed rebels.", "2024-01-05")
+    assert _keys(evs) == {("ACCUSE", "KEN", "UGA")}
+    evs = extract_events("a", "Kenya accused Uganda of making false accusations by alleging Nairobi armed rebels.", "2024-01-05")
+    assert _keys(evs) == {("ACCUSE", "KEN", "UGA")}
+
+
+def test_enjoying_support_is_a_state_not_an_act():
+    assert extract_events("a", "Officials said the plan enjoys broad support from Germany.", "2024-01-05") == []
+
+
+def test_coordinated_sanctions_share_their_agent():
+    evs = extract_events("a", "The EU announced asset freezes against Russian officials, as well as sanctions against two Russian banks.",
+                         "2024-01-05")
+    assert _keys(evs) == {("SANCTION", "IGO", "RUS")}
+    evs = extract_events("a", "Japan announced bans on travel to Japan against six Russian officials.", "2024-01-05")
+    assert _keys(evs) == {("SANCTION", "JPN", "RUS")}  # a travel ban is a sanction; Japan does not sanction itself
+
+
+# ----------------------------------------------------------------- session 2: general rules for PETR2 / CASE-like text
+
+
+def _types(text):
+    return {e.event_type for e in extract_events("a", text, "2024-01-05")}
+
+
+@pytest.mark.parametrize("text,absent", [
+    ("Banned chlorine munitions were dropped on Douma by Syrian government helicopters.", "COERCE"),  # a participle as an adjective
+    ("Hundreds rallied in Minsk on Sunday for the release of detained activists.", "COERCE"),
+    ("Militants backed by Turkey attacked the town of Afrin on Monday.", "SUPPORT"),  # a reduced relative describes the militants
+    ("Police said a man accused of theft was beaten to death by a mob in Kano.", "ACCUSE"),
+    ("Thousands of protesters defied a police ban in Minsk on Sunday.", "COERCE"),  # "a ban": the verb used as a noun
+    ("A report released on Tuesday in Kigali alleged that France armed the militias.", "RETREAT"),  # a released report
+    ("Thousands of Kenyans rallied in Nairobi in support of the opposition leader.", "SUPPORT"),  # the manner of the rally
+    ("A Kenyan rescue team said the Somali militants shelled the town of Mandera.", "AID"),  # a rescue team is no rescue
+    ("Police in Paris deployed tear gas against protesters on Saturday.", "MOBILIZE"),  # the tear gas is the act
+    ("Police fired tear gas to disperse protesters in Nairobi on Monday.", "COERCE"),  # the purpose of the assault
+    ("Interpol said it will send a team to identify victims killed by the plane crash in Ukraine.", "ASSAULT"),  # an accident
+])
+def test_words_that_name_no_act_here(text, absent):
+    assert absent not in _types(text)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Al-Shabab militants seized a village near the Kenyan border on Tuesday.", ("ASSAULT", "SOM")),
+    ("Police fired tear gas and water cannon at protesters in Nairobi on Monday.", ("ASSAULT", "KEN")),
+    ("Militants lobbed a grenade at a police post in Kabul on Monday.", ("ASSAULT", "AFG")),
+    ("Syrian forces used chlorine gas in an attack on Douma.", ("ASSAULT", "SYR")),
+    ("The United States fired anti-aircraft batteries at Russia this week.", ("ASSAULT", "USA")),
+])
+def test_assault_vocabulary_and_patterns(text, expected):
+    evs = [e for e in extract_events("a", text, "2024-01-05") if e.event_type == expected[0]]
+    assert evs and evs[0].actor_country == expected[1], evs
+
+
+def test_seizing_ground_is_an_assault_and_seizing_goods_is_not():
+    assert "ASSAULT" in _types("Houthi fighters seized the provincial capital on Sunday.")
+    assert _types("Kenyan police seized 2 tonnes of ivory on Sunday.") == {"COERCE"}
+
+
+def test_troops_marching_in_are_not_a_protest():
+    assert _types("Syrian government forces marched deeper into a rebel-held neighbourhood of Damascus.") == {"ASSAULT"}
+
+
+def test_the_demands_of_a_protest_are_not_coded_apart():
+    evs = extract_events("a", "Hundreds of students protested in Nairobi on Monday to demand lower fees.", "2024-01-05")
+    assert {e.event_type for e in evs} == {"PROTEST"}
+
+
+def test_agreeing_to_an_act_codes_the_act():
+    assert _keys(extract_events("a", "Obama has agreed to lift the sanctions on Iran", None)) == {("RETREAT", "USA", "IRN")}
+    assert _keys(extract_events("a", "Qatar has pledged to expel exiled leaders of Egypt's Muslim Brotherhood.", None)) == {
+        ("COERCE", "QAT", "EGY")}
+    # the agreement ratified is the object of the ratification, not a second event
+    assert _types("Ukraine ratified a sweeping agreement with the European Union on Tuesday.") == {"SUPPORT"}
+
+
+def test_parties_that_meet_meet_each_other():
+    evs = extract_events("a", "The US, Russia, and Switzerland met yesterday", "2024-01-05")
+    assert _keys(evs) == {("CONSULT", a, b) for a in ("USA", "RUS", "CHE") for b in ("USA", "RUS", "CHE") if a != b}
+    evs = extract_events("a", "Barack Obama and Vladimir Putin will meet in Zurich.", "2024-01-05")
+    assert _keys(evs) == {("CONSULT", "USA", "RUS"), ("CONSULT", "RUS", "USA")}
+
+
+def test_the_object_of_a_light_verb_is_the_recipient():
+    evs = extract_events("a", "Syrian rebels engaged Filipino peacekeepers in a firefight in Golan Heights on Saturday.", "2024-01-05")
+    assert _keys(evs) == {("ASSAULT", "SYR", "PHL")}
+
+
+def test_a_hyphenated_description_is_not_a_party():
+    evs = extract_events("a", "Insurgents bombarded a government-held part of Aleppo overnight, killing eight people.", "2024-01-05")
+    assert evs and all(e.recipient_text != "a government" for e in evs)

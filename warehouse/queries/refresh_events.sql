@@ -3,7 +3,11 @@
 -- (the highest figure any mention gives), and how widely it was reported: num_mentions (sentences),
 -- num_articles (distinct stories: duplicate articles never count twice) and num_sources
 -- (distinct outlets that carried those stories, copies included). Mentions: marts.event_mentions.
-CREATE OR REPLACE VIEW marts.events AS
+-- Run by tasks.warehouse.refresh_event_tables inside the writer's transaction, after
+-- refresh_event_clusters. Ties of mode() go to the first value in sort order, so every refresh
+-- (and every run, however its batches were spread over workers) gives the same row.
+DELETE FROM marts.events;
+INSERT INTO marts.events
 WITH m AS (
     SELECT c.event_id, c.day, e.*
     FROM staging.event_mentions e
@@ -18,21 +22,21 @@ outlets AS (
 SELECT
     m.event_id,
     any_value(m.event_type)                                   AS event_type,
-    mode(m.mode)                                              AS mode,
-    mode(m.cameo_root)                                        AS cameo_root,
+    mode(m.mode ORDER BY m.mode)                              AS mode,
+    mode(m.cameo_root ORDER BY m.cameo_root)                  AS cameo_root,
     any_value(m.quad_class)                                   AS quad_class,
-    mode(m.actor_name)                                        AS actor_name,
+    mode(m.actor_name ORDER BY m.actor_name)                  AS actor_name,
     max(m.actor_country)                                      AS actor_country,
-    mode(m.actor_sector)                                      AS actor_sector,
-    mode(m.recipient_name)                                    AS recipient_name,
+    mode(m.actor_sector ORDER BY m.actor_sector)              AS actor_sector,
+    mode(m.recipient_name ORDER BY m.recipient_name)          AS recipient_name,
     max(m.recipient_country)                                  AS recipient_country,
-    mode(m.recipient_sector)                                  AS recipient_sector,
-    mode(m.place_name)                                        AS place_name,
+    mode(m.recipient_sector ORDER BY m.recipient_sector)      AS recipient_sector,
+    mode(m.place_name ORDER BY m.place_name)                  AS place_name,
     any_value(m.place_country)                                AS place_country,
-    mode(m.place_admin1)                                      AS place_admin1,
+    mode(m.place_admin1 ORDER BY m.place_admin1)              AS place_admin1,
     first(m.place_lat ORDER BY m.place_precision = 'city' DESC, m.mention_id) AS place_lat,
     first(m.place_lon ORDER BY m.place_precision = 'city' DESC, m.mention_id) AS place_lon,
-    mode(m.place_precision)                                   AS place_precision,
+    mode(m.place_precision ORDER BY m.place_precision)        AS place_precision,
     min(m.day)                                                AS event_date,
     max(m.day)                                                AS last_date,
     max(m.dead)                                               AS dead,

@@ -1,0 +1,3 @@
+-- Reprocessing: remove the duplicate decisions of the given articles.
+DELETE FROM staging.duplicates
+WHERE article_id IN (SELECT unnest(?::VARCHAR[]));
