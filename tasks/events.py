@@ -743,7 +743,45 @@ def _mentions(lex: Lexicon, s: str, st: ArticleState) -> list[Mention]:
         mentions.append(mt)
         taken.append((a, b))
     mentions.sort(key=lambda m: m.start)
+    _complement_countries(s, mentions)
     return mentions
+
+
+#: "dissidents from military-ruled Myanmar": a hyphenated modifier may stand between "from" and the country
+_FROM_COUNTRY_RE = re.compile(r"\s+from\s+(?:the\s+)?[\w]+-[\w]+\s+")
+#: "The US commander in Iraq, General David Petraeus,": the gap between a role and the name in apposition
+_APPOS_GAP_RE = re.compile(r"(?:\s+(?:in|of|for|to)\s+[^,;.]{1,40}?)?\s*,\s*")
+_APPOS_AFTER_RE = re.compile(r"\s*,\s*(?:the\s+)?")
+
+
+def _complement_countries(s: str, mentions: list[Mention]) -> None:
+    """A generic role or a person with no country takes one from its own noun phrase:
+    "exiled dissidents from military-ruled Myanmar" (a "from" complement behind a hyphenated modifier) and
+    appositions "The US commander in Iraq, General David Petraeus," / "David Petraeus, the US commander"."""
+    for i, mt in enumerate(mentions):
+        if mt.country is not None or mt.kind not in ("role", "person"):
+            continue
+        fm = _FROM_COUNTRY_RE.match(s, mt.end)
+        if fm:
+            nxt = [x for x in mentions if x.start == fm.end() and x.country and x.kind in ("country", "actor", "role")]
+            if nxt:
+                mt.country, mt.generic = nxt[0].country, False
+                continue
+        if not mt.person:
+            continue
+        # the qualified role just before: "The US commander in Iraq, General David Petraeus,"
+        prev = [x for x in mentions if x.end <= mt.start and not x.pp and x.kind == "role" and x.country
+                and not x.generic and re.search(r"(?:^|\s)[a-z][\w-]*$", x.text)]  # a common-noun role, not a named person
+        if prev and _APPOS_GAP_RE.fullmatch(s, prev[-1].end, mt.start) and s[mt.end:mt.end + 1] in (",", ""):
+            mt.country, mt.generic = prev[-1].country, False
+            continue
+        # or just after: "General David Petraeus, the US commander in Iraq,"
+        am = _APPOS_AFTER_RE.match(s, mt.end)
+        if am:
+            nxt = [x for x in mentions if x.start == am.end() or (x.start > mt.end and x.start <= am.end() + 4 and s[am.end():x.start].strip() == "")]
+            nxt = [x for x in nxt if x.kind == "role" and x.country and not x.generic and not x.bare_country]
+            if nxt:
+                mt.country, mt.generic = nxt[0].country, False
 
 
 def _tail(s: str, i: int, n: int = 90) -> str:
@@ -911,6 +949,31 @@ _DISASTER_RE = re.compile(r"\b(?:crash|crashes|accident|accidents|earthquake|qua
 _FIRED_AT_RE = re.compile(r"\b(?:fired|fires|firing|launched|launches|lobbed|hurled)\s+(?:[\w,-]+\s+){1,5}?(?:at|on|into|towards?)\s+")
 _CLAIMED_RE = re.compile(r"\b(?:claim(?:s|ed|ing)?|accept(?:s|ed|ing)?|took|takes|taking|admit(?:s|ted|ting)?)\s+responsibility\s+for\s+(?:the|these|those)\s+$",
                          re.IGNORECASE)
+_SAID_RE = re.compile(r"\b(?:said|says|stated|told\s+(?:reporters|journalists|the\s+\w+))\s+(?:that\s+)?")
+#: "wants Putin to attack", "expects Iran to release": the act is wished for (an object stands between)
+_DESIRE_RE = re.compile(r"\b(?:wants?|wanted|wish(?:es|ed)?|would\s+like|expects?|expected)\s+(?!to\b)(?:[\w'’.-]+\s+){1,4}to\s+(?:\w+\s+)?$",
+                        re.IGNORECASE)
+#: a noun that is the topic of a meeting or a report
+_TOPIC_RE = re.compile(r"\b(?:summit|talks|meeting|conference|discussions?|debate|negotiations|session|hearing|briefing|seminar|forum)\s+"
+                       r"(?:(?:in|at)\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s+)?"
+                       r"(?:on|about|over|regarding|concerning)\s+(?:(?:the|a|an|its|their)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+#: intent to do a cooperative act (CAMEO 03, "express intent to ..."): PLOVER AGREE. A plain "will" is the
+#: narrator's announcement of a planned act ("The US will supply arms to Israel") and stays the act.
+_INTENT_RE = re.compile(r"\b(?:would|wants?\s+to|wanted\s+to|plans?\s+to|planning\s+to|intends?\s+to|going\s+to|ready\s+to|"
+                        r"prepared\s+to|seeks?\s+to|seeking\s+to|sought\s+to)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
+#: people on strike: "striking teachers", "striking mine workers"
+_STRIKERS_RE = re.compile(r"^\s+(?:[a-z]+\s+)?(?:workers|teachers|doctors|nurses|miners|employees|staff|drivers|unions?|students|dockers|"
+                          r"pilots|farmers|truckers|lecturers|professors|health\s+workers|civil\s+servants|members|porters|labou?rers)\b")
+#: "received weapons / assurances / ministers from Y": Y gave aid, made a promise, visited
+_RECEIVED_RE = re.compile(r"\breceiv(?:e|ed|es|ing)\s+(?:(?:a|an|the|some|more|new|further|fresh|written|military|financial|economic|"
+                          r"humanitarian|senior|top|high-level|\d[\d,]*|two|three|several)\s+)*(?P<obj>[a-z][\w-]*)\s+from\s+(?:the\s+)?")
+_RECEIVED_TYPES = (
+    (("AID", None), {"weapons", "arms", "aid", "assistance", "funds", "funding", "money", "supplies", "equipment", "ammunition",
+                     "loans", "loan", "grant", "grants", "food", "medicine", "medicines", "shelter", "training", "help"}),
+    (("AGREE", None), {"assurances", "assurance", "guarantees", "guarantee", "promises", "promise", "pledges", "pledge", "commitments",
+                       "commitment"}),
+    (("CONSULT", "visit"), {"delegation", "delegations", "envoy", "envoys", "visit", "visitors", "emissary", "emissaries"}),
+)
 _HOLD_RE = re.compile(r"\b(hold|holds|held|holding)\s+(.{2,80}?)\s+(?:responsible|accountable)\b")
 _REQUEST_COMP_RE = re.compile(r"\b(?:calls?\s+for|calling\s+(?:for|on)|called\s+(?:for|on)|urg(?:e|ed|es|ing)|demand(?:s|ed|ing)?|ask(?:s|ed|ing)?|appeal(?:s|ed|ing)?|threaten(?:s|ed|ing)?\s+to|vow(?:s|ed|ing)?\s+to|warn(?:s|ed|ing)?)\b", re.IGNORECASE)
 
@@ -1023,6 +1086,7 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
         trig = _choose(opts, left, right, mentions)
         if trig is None:
             continue
+        low_surf = surf.lower()
         if trig.type in VERBAL and trig.pos == "noun" and not trig.evaluative and trig.type not in ("REQUEST", "THREATEN"):
             # verbal nouns need an owner ("Iraq's condemnation") - otherwise weak
             pass
@@ -1049,6 +1113,15 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
             continue  # "the step enjoyed support from Moscow": a state of affairs, not an act
         if _not_an_act(lex, trig, surf, left, right, raw, ts):
             continue
+        if trig.type not in ("REQUEST", "ACCUSE") and _DESIRE_RE.search(left):
+            continue  # "Obama wants Putin to attack Switzerland": a wish, not an act
+        if trig.pos == "noun" and _TOPIC_RE.search(left):
+            continue  # "a summit on the unrest in Iran": the topic of a meeting is not an act
+        if trig.type == "CONSULT" and trig.pos == "verb" and re.search(r"\bto\s+$", left) and any(
+                o.type == "CONSULT" and o.tend <= ts and ts - o.tend < 120 and not re.search(r"[;.]", s[o.tend:ts]) for o in cands):
+            continue  # "met with Assad to discuss efforts to counter IS": the purpose of the meeting, not a second one
+        if trig.type == "COERCE" and trig.mode == "arrest" and trig.pos == "verb" and _background_arrest(lex, surf, left, right, raw, ts):
+            continue  # "the release of X, who had been arrested 15 months ago": the background of the release
         if trig.pos == "noun" and _SUCH_RE.search(left) and trig.type == "ASSAULT":
             continue  # a reference back to an aggregate
         if trig.pos == "verb" and surf.lower().endswith("ing") and any(
@@ -1070,6 +1143,10 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
             continue  # "fired tear gas to disperse the crowd": the purpose of the assault, not a second act
         if trig.pos == "verb" and typ in ("ASSAULT", "COERCE") and _FUTURE_RE.search(left):
             typ, mode = "THREATEN", ("arrest" if typ == "COERCE" and mode == "arrest" else "violence")
+        elif trig.pos == "verb" and typ in ("AID", "RETREAT", "COOPERATE", "CONCEDE") and _INTENT_RE.search(left):
+            typ, mode = "AGREE", None  # "announced it would free 150 prisoners", "wants to help Israel": intent (CAMEO 03)
+        if typ == "ASSAULT" and low_surf == "striking" and _STRIKERS_RE.match(right):
+            typ, mode = "PROTEST", "strike"  # "striking teachers": workers on strike, not an attack
         c = Cand(typ, mode, surf, ts, te, trig.pos, sent_idx=si, casualty_only=casualty_only)
         c.plural = trig.pos == "noun" and surf.lower().endswith("s") and not surf.lower().endswith("ss")
         if typ == "ASSAULT" and trig.pos == "noun":
@@ -1079,6 +1156,9 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
             if _AGGREGATE_RE.search(left):
                 c.reported = True
         _roles_for(lex, s, c, trig, mentions, actor_mentions, pron, resolve_at, speaker, st)
+        if typ == "PROTEST" and low_surf == "striking":
+            strikers = [m for m in actor_mentions if te <= m.start <= te + 25]
+            c.actor, c.recipient = (strikers[0] if strikers else None), None
         if trig.evaluative and c.actor is None:
             continue
         if c.reference and c.recipient is None and _CLAIMED_RE.search(left):
@@ -1130,6 +1210,23 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
         if c.actor and c.recipient:
             cands.append(c)
 
+    # "demonstrators received weapons from the government": what is received from someone is what they gave
+    for m in _RECEIVED_RE.finditer(s):
+        if question or in_hypo(m.start()) or _NEG_RE.search(_tail(s, m.start())):
+            continue
+        obj = _norm(m.group("obj")).lower()
+        got = next((t for t, words in _RECEIVED_TYPES if obj in words), None)
+        if got is None and any(r is not None and r.person for r in (lex.roles.get(obj), lex.roles.get(obj[:-1]))):
+            got = ("CONSULT", "visit")  # "received ministers from the government": hosting a visit (CAMEO 043)
+        giver = [x for x in actor_mentions if m.end() - 4 <= x.start <= m.end()]
+        subj = [x for x in actor_mentions if x.end <= m.start() and not x.pp and not x.locative]
+        if got is None or not giver or not subj or any(c0.tstart < m.end() and c0.tend > m.start() for c0 in cands):
+            continue
+        c = Cand(got[0], got[1], m.group(0).strip()[:40], m.start(), m.end(), "verb", sent_idx=si, confidence=0.55)
+        c.actor, c.recipient = giver[0], subj[-1]
+        c.actor, c.recipient = (replace(x, sector="GOV") if x.bare_country and x.sector is None else x for x in (c.actor, c.recipient))
+        cands.append(c)
+
     # "the US claimed that ISIL had attacked Iraq": an allegation against the embedded act's actor
     # (ACCUSE US -> ISIL), and the act itself is only reported
     for m in _CLAIM_RE.finditer(s):
@@ -1144,6 +1241,34 @@ def _code_sentence(lex: Lexicon, s: str, si: int, pub: date | None, st: ArticleS
         c.actor, c.recipient = claimant, inner[0].actor
         inner[0].reported = True
         cands.append(c)
+
+    # "The US said that Iraq had attacked ...", "Israel said a mortar bomb was fired at it from Gaza": a hostile act
+    # the speaker says another party did before ("had attacked") or did, in the passive, to the speaker itself is an accusation
+    # (ACCUSE speaker -> doer); the act itself stays, as reported
+    for m in _SAID_RE.finditer(s):
+        if question or in_hypo(m.start()) or _NEG_RE.search(_tail(s, m.start())):
+            continue
+        subj = [x for x in actor_mentions if x.end <= m.start() and not x.pp and not x.locative
+                and not re.search(r"[,;.]", s[x.end:m.start()])]
+        claimant = subj[-1] if subj else None
+        if claimant is None or not claimant.country:
+            continue
+        for c0 in [c for c in cands if c.type in ("ASSAULT", "COERCE") and c.tstart >= m.end() and c.actor is not None
+                   and c.actor.country and c.actor.country != claimant.country and not re.search(r"[;.]", s[m.end():c.tstart])]:
+            pluperfect = re.search(r"\bhad\s+(?:been\s+)?(?:\w+ly\s+)?$", s[:c0.tstart])
+            # the speaker as the victim of a passive act it attributes ("a mortar bomb was fired at it from Gaza");
+            # not its own report of a fight ("CENTCOM said it had struck militants who struck the base")
+            against_speaker = (c0.recipient is not None and c0.recipient.country == claimant.country
+                               and re.search(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?$", s[:c0.tstart]))
+            if not (pluperfect or against_speaker) or any(
+                    x.type == "ACCUSE" and x.actor is not None and x.actor.country == claimant.country
+                    and x.recipient is not None and x.recipient.country == c0.actor.country for x in cands):
+                continue
+            c = Cand("ACCUSE", "allege", m.group(0).strip()[:40], m.start(), m.end(), "verb", sent_idx=si, confidence=0.5)
+            c.actor, c.recipient = replace(claimant, sector=claimant.sector or "GOV"), c0.actor
+            c0.reported = True
+            cands.append(c)
+            break
 
     for k in [c for c in cands if c.casualty_only]:
         cands.remove(k)
@@ -1260,6 +1385,26 @@ _RESCUE_COMPOUND_RE = re.compile(r"^[\s-]+(?:service|services|team|teams|workers
                                  re.IGNORECASE)
 
 
+_BACKGROUND_ARREST_RIGHT_RE = re.compile(r"^\s+(?:for|since|over|in|on|last|earlier|without|under|after|\d|a\s+year|two|three|four|five|six|several|many|months|years)\b",
+                                         re.IGNORECASE)
+
+
+#: a verb followed by its object (a determiner, a number, a pronoun or a name)
+_VERB_OBJECT_RE = re.compile(r"^\s+(?:the|a|an|his|her|their|its|our|him|them|us|all|some|more|over|about|up\s+to|nearly|\d|[A-Z])")
+
+
+def _background_arrest(lex: Lexicon, surf: str, left: str, right: str, raw, ts: int) -> bool:
+    """An arrest told as the background of a release in the same sentence: "the release of X, who had been arrested
+    15 months ago", "the mayor, a Hamas member jailed over a year ago", "civilians imprisoned for acting against
+    Moscow were released": a participle describing the freed, not a new arrest."""
+    if not surf.lower().endswith("ed") or not any(
+            o[0] != ts and any(t.type == "RETREAT" and t.mode == "release" for t in o[3]) for o in raw):
+        return False
+    if re.search(r"\b(?:had|has|have)\s+been\s+$", left):
+        return True
+    return not _AUX_LEFT_RE.search(left) and bool(re.search(r"[a-z]\s+$", left)) and bool(_BACKGROUND_ARREST_RIGHT_RE.match(right))
+
+
 def _agrees_to_an_act(lex: Lexicon, right: str) -> bool:
     """Whether "agree to …" / "pledge to …" is followed at once by a verb trigger of another type."""
     m = re.match(r"^\s+to\s+", right) if not right.lstrip().lower().startswith("to ") else re.match(r"^\s*to\s+", right)
@@ -1294,6 +1439,11 @@ def _not_an_act(lex: Lexicon, trig: Trigger, surf: str, left: str, right: str, r
         if trig.type == "MOBILIZE" and any(o[0] > ts and o[0] - ts < len(surf) + 25 and any(t.type == "ASSAULT" and t.pos == "noun" for t in o[3])
                                            for o in raw):
             return True  # "deployed tear gas": the tear gas is the act
+    if low == "free" and (surf[:1].isupper() and left.strip() or not _VERB_OBJECT_RE.match(right)):
+        return True  # "free trade", "free speech", "Free Tibet" banners: an adjective, not "free the prisoners"
+    if trig.type == "AID" and low.startswith("help") and (not _VERB_OBJECT_RE.match(right) or (
+            re.search(r"\bto\s+$", left) and not _INTENT_RE.search(left))):
+        return True  # "helped to plan", "help identify victims": helping is aid only when someone is helped
     if trig.type == "SUPPORT" and low.startswith("support") and _MANNER_SUPPORT_RE.search(left):
         return True  # "protests in support of Navalny", "with the support of AU soldiers"
     if trig.type == "AID" and low.startswith("rescue") and _RESCUE_COMPOUND_RE.match(right):
@@ -1355,7 +1505,19 @@ def _nearest(cands: list[Cand], pos: int) -> Cand | None:
 
 _PREMOD_GAP_RE = re.compile(r"(?:['’]s)?\s+(?:(?!(?:the|a|an|its|their|his|her|to|of|and|or|that|which|who)\s)[a-z][\w-]*(?:ed|ive|al|ic|ian|ary|ent|ant|ing|y|le|ous|ful|ern|ial)?\s+){0,2}|-")
 _NOUN_RECIP_GAP_RE = re.compile(r"^\s*(?:(?:that|which|who)\s+(?:\w+\s+)?(?:killed|targeted|hit|struck|wounded)\s+|(?:[\w'’,-]+\s+){0,5}?(?:on|against|targeting|at|into|toward|towards|containing|for)\s+)(?:\S+\s+){0,8}?$")
+#: a mention that is the subject of the sentence's attribution: "..., US Deputy Secretary of Energy Jeffrey Kupfer said"
+_ATTRIBUTION_RE = re.compile(r"[^,;.]{0,40}?\b(?:said|says|told|stated)\b")
+#: events that happen somewhere and, with no named counterpart, concern the host country
+_HOSTED = {"PROTEST", "CONSULT", "MOBILIZE"}
+_DURING_RE = re.compile(r"\b(?:during|on|after|in\s+the\s+course\s+of)\s+(?:a|an)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+#: a sentence whose subject is a document: "A 500-page report released Tuesday in the Rwandan capital alleged ..."
+_PUBLICATION_SUBJECT_RE = re.compile(r"^\W*(?:an?|the)\s+(?:[\w-]+\s+){0,2}(?:report|study|statement|document|dossier|communiqu[eé]|inquiry|investigation)\b"
+                                     r"(?:\s+(?:released|published|issued|made\s+public|presented|drawn\s+up)\b)?[^,;:]{0,80}$", re.IGNORECASE)
 _BY_RE = re.compile(r"^[^.;]{0,60}?\bby\s+")
+#: the agent of a passive, behind at most two adverbials: "were released yesterday by Putin"
+_PASSIVE_BY_RE = re.compile(r"^\s+(?:(?:yesterday|today|tonight|overnight|later|again|earlier|also|reportedly|allegedly|"
+                            r"(?:on|last|this|early|late)\s+[A-Z]?[a-z]+)\s+){0,2}by\s+")
+_PASSIVE_FROM_RE = re.compile(r"^(?:\s+(?:it|them|him|her|us|the\s+\w+|[A-Z][\w-]+))?\s+from\s+(?:the\s+|across\s+the\s+)?")
 _RECIP_PREP_RE = re.compile(r"^\s*(?:[\w-]+\s+){0,1}(?:on|against|targeting|at|into|toward|towards|for|to)\s+")
 _CLAUSE_END_RE = re.compile(r"[;:]|,\s*(?:according|said|says|calling|which|who|while|as|but|with|including|and\s+(?:the\s+)?[A-Z])|\bsaid\b|\bif\b|\bafter\b|\bbefore\b|\bwhen\b|\bthough\b|\bbecause\b|—")
 
@@ -1433,18 +1595,31 @@ def _roles_for(lex, s, c: Cand, trig: Trigger, mentions, actor_mentions, pron, r
         passive = re.search(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+)?$", left)
         if passive:
             recipient = subject_before(ts)
-            bm = re.match(r"^\s+by\s+", right)
+            bm = _PASSIVE_BY_RE.match(right)
             if bm:
-                rm = right_mentions(te, te + bm.end() + 60)
+                rm = right_mentions(te + bm.end(), te + bm.end() + 60)
                 actor = rm[0] if rm else None
+            elif c.type == "ASSAULT":
+                # "a mortar bomb was fired at it from the Gaza Strip": where the fire came from is who fired it
+                fm = _PASSIVE_FROM_RE.match(right)
+                org = [m for m in mentions if m.country and te + fm.end() - 4 <= m.start <= te + fm.end()] if fm else []
+                if org and (recipient is None or org[0].country != recipient.country):
+                    actor = org[0]
         else:
             rel = re.search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,1}$", left)
             if rel:
                 actor = resolve_at(base + rel.start(), base + rel.start() + 3, rel.group(0).split()[0])
             if actor is None:
                 actor = subject_before(ts)
+            if actor is None and c.type in VERBAL:
+                pub = _PUBLICATION_SUBJECT_RE.match(s[:ts])
+                org = [m for m in mentions if pub and m.country and m.country != "IGO" and m.end <= ts] if pub else []
+                if org:
+                    actor = replace(org[0], sector=None, locative=False, pp=False)  # "a report released in Kigali alleged": Rwanda's
             rm = [m for m in right_mentions(te, clause_end + 1)]
             rm = [m for m in rm if not (m.kind == "country" and m.locative)]
+            # "..., US Deputy Secretary of Energy Jeffrey Kupfer said": who tells it is not the one acted on
+            rm = [m for m in rm if not _ATTRIBUTION_RE.match(s, m.end)]
             if rm:
                 recipient = rm[0]
                 if recipient.bare_country and re.match(r"^['’]s\b", s[recipient.end:]) and c.type not in VERBAL:
@@ -1498,6 +1673,8 @@ def _roles_for(lex, s, c: Cand, trig: Trigger, mentions, actor_mentions, pron, r
                 obj = [m for m in actor_mentions if lv.end() <= m.start and m.end <= ts and not m.locative]
                 if obj and recipient is None and re.search(r"\b(?:in|into)\s+(?:a|an|the)?\s*(?:[\w-]+\s+)?$", s[obj[0].end:ts]):
                     recipient = obj[0]  # "rebels engaged Filipino peacekeepers in a firefight"
+        if actor is None and c.type == "CONSULT" and _DURING_RE.search(left):
+            actor = subject_before(ts)  # "X held talks with Y during a surprise visit to Beirut": X visits
         if actor is None and c.type in ("REQUEST", "THREATEN", "ACCUSE") and re.search(r"\b(?:calling|with\s+\w+\s+calling)\s+$", left):
             actor = subject_before(ts) or speaker
         if actor is None and c.type in ("REQUEST",) and re.search(r"\bcalling\s+$", left):
@@ -1533,6 +1710,13 @@ def _roles_for(lex, s, c: Cand, trig: Trigger, mentions, actor_mentions, pron, r
             c.mode = "yield" if re.search(r"\b(?:leave|withdraw|withdrawal|expel|expelled|end|release|lift|pull\s+out|exit)\b", right) else "change"
     if c.type == "ASSAULT" and recipient is not None and recipient.kind == "place":
         recipient = replace(recipient, sector="CVL")
+    if recipient is None and actor is not None and actor.country and c.type in _HOSTED and not (c.type == "CONSULT" and actor.conjuncts):
+        # "activists staged a protest in Beijing", "attend a summit in Switzerland", "exercises in Alaska": with no
+        # one named, a protest, meeting or deployment abroad is directed at (hosted by) the country it takes place in
+        host = [m for m in mentions if m.locative and m.country and m.country not in ("IGO", actor.country)
+                and te <= m.start < clause_end and not _crosses_other_trigger(lex, s[te:m.start], c.type)]
+        if host:
+            recipient = replace(host[0], sector="GOV" if host[0].kind == "country" else None, locative=False)
     if recipient is not None and actor is not None and recipient.start == actor.start:
         recipient = None
     c.actor, c.recipient = with_sector(actor), with_sector(recipient)

@@ -590,3 +590,88 @@ def test_the_object_of_a_light_verb_is_the_recipient():
 def test_a_hyphenated_description_is_not_a_party():
     evs = extract_events("a", "Insurgents bombarded a government-held part of Aleppo overnight, killing eight people.", "2024-01-05")
     assert evs and all(e.recipient_text != "a government" for e in evs)
+
+
+# ---- rules for reported speech, intent, hosting, receiving and actor resolution (PETR2 diagnostics)
+
+
+def test_said_that_another_party_had_attacked_is_an_accusation():
+    keys = _keys(extract_events("a", "Russia said that Ukraine had attacked a border village.", None))
+    assert ("ACCUSE", "RUS", "UKR") in keys and ("ASSAULT", "UKR", None) in keys  # the act stays, reported
+    # the victim attributing a passive attack: the origin of the fire is the attacker
+    keys = _keys(extract_events("a", "Israel said rockets were fired at it from Lebanon on Sunday.", None))
+    assert ("ASSAULT", "LBN", "ISR") in keys and ("ACCUSE", "ISR", "LBN") in keys
+    # a party's own report of a fight is no accusation
+    keys = _keys(extract_events("a", "CENTCOM said that it had struck militants who attacked US troops.", None))
+    assert not any(k[0] == "ACCUSE" for k in keys)
+
+
+def test_a_passive_agent_behind_an_adverbial():
+    evs = extract_events("a", "Ten activists jailed for insulting the king were released yesterday by Thailand.", None)
+    assert {(e.event_type, e.actor_country) for e in evs} == {("RETREAT", "THA")}
+
+
+def test_an_arrest_told_as_the_background_of_a_release_is_not_coded():
+    assert _types("Turkey on Monday freed the journalist, who had been detained in 2019, his lawyer said.") == {"RETREAT"}
+    assert _types("Police detained 20 people in Ankara on Monday.") == {"COERCE"}
+
+
+def test_intent_to_do_a_cooperative_act_is_agree():
+    assert _keys(extract_events("a", "Egypt announced it would release 50 Sudanese detainees.", None)) == {("AGREE", "EGY", "SDN")}
+    assert _types("Japan wants to help Vietnam.") == {"AGREE"}
+    # the narrator's plain future stays the act
+    assert _types("Japan will supply arms to Vietnam") == {"AID"}
+
+
+def test_a_wish_is_not_an_act():
+    assert _types("Obama wants Iran to attack Saudi Arabia.") == set()
+
+
+def test_a_topic_of_a_meeting_is_not_an_act_and_the_host_is_the_counterpart():
+    assert _keys(extract_events("a", "The German president will attend a summit in Belgium on the violence in Syria", None)) == {
+        ("CONSULT", "DEU", "BEL")}
+    assert _keys(extract_events("a", "German activists staged a protest in Moscow on Friday.", None)) == {("PROTEST", "DEU", "RUS")}
+    assert _keys(extract_events("a", "China is holding military exercises in Vietnam", None)) == {("MOBILIZE", "CHN", "VNM")}
+    # parties meeting each other keep meeting each other
+    assert ("CONSULT", "USA", "RUS") in _keys(extract_events("a", "Barack Obama and Vladimir Putin met in Geneva.", None))
+
+
+def test_a_purpose_discussion_is_the_same_meeting():
+    keys = _keys(extract_events("a", "Jordan's foreign minister met with Egyptian President Sisi to discuss the fight against Hamas.", None))
+    assert keys == {("CONSULT", "JOR", "EGY")}
+
+
+def test_received_from_codes_the_giver():
+    assert _keys(extract_events("a", "Kenyan rebels received weapons from the Ugandan army.", None)) == {("AID", "UGA", "KEN")}
+    assert _keys(extract_events("a", "Kenyan farmers received assurances from the Ugandan government.", None)) == {("AGREE", "UGA", "KEN")}
+    assert _types("Kenyan farmers received ministers from the Ugandan government.") == {"CONSULT"}
+
+
+def test_help_with_an_object_is_aid_and_permission_is_conceded():
+    assert _keys(extract_events("a", "France helped the refugees from Syria.", None)) == {("AID", "FRA", "SYR")}
+    assert _types("The French military helped to plan the operation.") == set()
+    assert _keys(extract_events("a", "Germany said it would not give permission to Turkey to help Syria", None)) == {
+        ("REJECT", "DEU", "TUR")}
+
+
+def test_intent_to_deepen_ties_is_agree_and_the_attribution_is_no_recipient():
+    keys = _keys(extract_events("a", "India and Japan are seeking to deepen ties in trade, Indian Foreign Secretary Vijay Gokhale said.", None))
+    assert keys == {("AGREE", "IND", "JPN"), ("AGREE", "JPN", "IND")}
+
+
+def test_apposition_and_from_complements_give_the_country():
+    keys = _keys(extract_events("a", "The French commander in Mali, General Pierre Dupont, held talks with the Malian president.", None))
+    assert ("CONSULT", "FRA", "MLI") in keys
+    keys = _keys(extract_events("a", "The French president met with exiled dissidents from military-ruled Myanmar.", None))
+    assert keys == {("CONSULT", "FRA", "MMR")}
+
+
+def test_a_document_released_in_a_country_speaks_for_it():
+    keys = _keys(extract_events("a", "A 300-page report released Monday in the Kenyan capital alleged that Uganda armed the rebels.", None))
+    assert ("ACCUSE", "KEN", "UGA") in keys
+
+
+def test_striking_workers_are_on_strike():
+    evs = extract_events("a", "Striking teachers gathered outside parliament in Nairobi.", None)
+    assert [(e.event_type, e.mode) for e in evs] == [("PROTEST", "strike")]
+    assert _types("Israeli jets were striking targets in Gaza.") == {"ASSAULT"}
