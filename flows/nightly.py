@@ -65,20 +65,30 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None,
         by_name = {s.name: r for s, r in zip(live, results)}
         folders = [s for s in sources if s.kind == "folder"]
         with task_runner(settings) as cpu:
-            for part, (read, read_failures) in enumerate(night_batches(results, folders, started_at,
-                                                                       settings.batch_size)):
-                with timer("sources"):
-                    docs = new_documents_task(read, settings.db_path)
+
+            def start(read: list, read_failures: list) -> tuple:
+                """Submit a batch's cleaning to the workers (they work on it while the flow
+                de-duplicates and loads the batch before)."""
+                docs = new_documents_task(read, settings.db_path)
+                return read, read_failures, docs, cpu.map(clean_task, {"raws": split(docs, n)})
+
+            batches = night_batches(results, folders, started_at, settings.batch_size)
+            upcoming = start(*next(batches))  # there is always a first batch, maybe empty
+            part = 0
+            while upcoming is not None:
+                read, read_failures, docs, cleaning = upcoming
                 with timer("clean"):
-                    cleaned = [f.result() for f in cpu.map(clean_task, {"raws": split(docs, n)})]
+                    cleaned = [f.result() for f in cleaning]
                     articles = [a for arts, _ in cleaned for a in arts]
                     failures = read_failures + [f for _, fails in cleaned for f in fails]
                     if window != (None, None):
                         articles, _ = split_by_window(articles, lambda a: a.published, *window)
                         docs = [d for d in docs if d.raw_id in {a.raw_id for a in articles}]
+                fingerprinting = cpu.map(fingerprint_task, {"articles": split(articles, n), "k": unmapped(k)})
+                following = next(batches, None)
+                upcoming = start(*following) if following is not None else None
                 with timer("dedup"):
-                    prints = [p for f in cpu.map(fingerprint_task, {"articles": split(articles, n), "k": unmapped(k)})
-                              for p in f.result()]
+                    prints = [p for f in fingerprinting for p in f.result()]
                     decisions, prints = dedup_warehouse_task(articles, settings, prints)
                 with timer("events"):
                     unique = split(unique_articles(articles, decisions), n)
@@ -94,6 +104,7 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None,
                               robots=tuple(fetched_robots) if first else ())
                 with timer("load"):
                     load_task(settings, batch, summary, part)
+                part += 1
 
         with timer("load"):
             refresh_events_task(settings)

@@ -1,5 +1,9 @@
 """Small real records for warehouse tests (hand-built, each field meaningful)."""
 
+from pathlib import Path
+
+import duckdb
+
 from tasks.load import Batch
 from tasks.records import Article, DedupDecision, Event, Failure, Fingerprint, RunSummary
 from tasks.sources import raw_document
@@ -34,3 +38,25 @@ def make_batch(run_id: str = "run-1") -> tuple[Batch, RunSummary]:
     batch = Batch(run_id, (doc_a, doc_b, doc_c, doc_a), arts, decisions, fps, (event, event), (failure,))
     summary = RunSummary(run_id, NOW, NOW, "completed", 1, 3, 2, 1, 1, 1, 0.5, {"clean": 0.1})
     return batch, summary
+
+
+# columns that name the run or its time: two runs of the same input differ only there
+VOLATILE = {"run_id", "fetched_at", "first_seen_at", "last_fetch_at", "next_fetch_after"}
+
+
+def warehouse_contents(db: Path) -> dict[str, list[tuple]]:
+    """Every raw/staging/marts table's rows (sorted), without the columns that differ by run."""
+    out = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('raw', 'staging', 'marts') AND table_type = 'BASE TABLE' ORDER BY 1"
+        ).fetchall()
+        for (table,) in tables:
+            schema, name = table.split(".")
+            cols = [c for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                "ORDER BY ordinal_position", [schema, name]).fetchall() if c not in VOLATILE]
+            rows = con.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()  # names from the catalog
+            out[table] = sorted(rows, key=repr)
+    return out

@@ -14,35 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.conftest import ROOT
+from tests.factories import warehouse_contents
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 DASK = Path(sys.executable).with_name("dask")
-VOLATILE = {"run_id", "fetched_at", "first_seen_at", "last_fetch_at", "next_fetch_after"}
-
-
-def contents(db: Path) -> dict[str, list[tuple]]:
-    """Every raw/staging/marts table's rows (sorted), without the columns that differ by run."""
-    out = {}
-    with duckdb.connect(str(db), read_only=True) as con:
-        tables = con.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('raw', 'staging', 'marts') AND table_type = 'BASE TABLE' ORDER BY 1"
-        ).fetchall()
-        for (table,) in tables:
-            schema, name = table.split(".")
-            cols = [c for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-                "ORDER BY ordinal_position", [schema, name]).fetchall() if c not in VOLATILE]
-            rows = con.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()  # names from the catalog
-            out[table] = sorted(rows, key=repr)
-    return out
-
-
 @pytest.fixture
 def cluster(tmp_path):
     """A scheduler and two single-threaded workers, each its own process, on 127.0.0.1."""
@@ -100,7 +79,7 @@ def test_the_flow_on_a_dask_cluster_builds_the_same_warehouse_as_a_local_run(clu
 
     # and the result is the same as a local run's
     assert (distributed.articles_new, distributed.events_extracted) == (local.articles_new, local.events_extracted)
-    a, b = contents(local_db), contents(dask_db)
+    a, b = warehouse_contents(local_db), warehouse_contents(dask_db)
     assert a.keys() == b.keys() and a["staging.event_mentions"]
     for table in a:
         assert a[table] == b[table], table

@@ -12,6 +12,7 @@ import pytest
 from flows.nightly import nightly_ingest
 from tasks.warehouse import query, run_checks
 from tests.conftest import DATA, ROOT, SEEDS
+from tests.factories import warehouse_contents
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -36,6 +37,21 @@ def seed_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("seed") / "newsflow.duckdb"
     first = nightly_ingest(db_path=str(db))
     return db, first
+
+
+def test_a_night_in_small_batches_builds_the_same_warehouse(seed_db, tmp_path, monkeypatch):
+    """25 seed documents in batches of 4 (7 transactions, each batch de-duplicated against the ones
+    loaded before it, the next batch cleaned meanwhile) give what one batch gives."""
+    db, first = seed_db
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "4")
+    monkeypatch.setenv("NEWSFLOW_MAP_SIZE", "2")
+    small = nightly_ingest(db_path=str(tmp_path / "small.duckdb"))
+    assert (small.documents_read, small.articles_new, small.articles_duplicate, small.events_extracted) == (
+        first.documents_read, first.articles_new, first.articles_duplicate, first.events_extracted)
+    a, b = warehouse_contents(db), warehouse_contents(tmp_path / "small.duckdb")
+    assert a.keys() == b.keys()
+    for table in a:
+        assert a[table] == b[table], table
 
 
 def test_seed_run_counts(seed_db):

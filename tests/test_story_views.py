@@ -113,3 +113,96 @@ def test_outlets_per_story_and_stories_per_day(tmp_path):
                         "FROM marts.stories_per_day ORDER BY day")
     assert rows == [("2024-01-07", 1, 1, 3, 3), ("2024-01-08", 2, 1, 3, 2)]
     assert run_checks(db) == {}
+
+
+# The story marts are computed in parts for speed (make bench-queries): the stories some duplicate
+# points to, and the singletons, apart. Each must give exactly the rows of its plain definition
+# over staging.story_members, written here as it was before that split.
+PLAIN = {
+    "marts.story_groups": """
+        SELECT story_id AS group_id, any_value(title) FILTER (WHERE reason = 'original') AS title,
+               count(*) AS n_articles, count(*) FILTER (WHERE reason IN ('original', 'version')) AS n_versions,
+               count(*) FILTER (WHERE reason IN ('url', 'exact', 'near')) AS n_copies,
+               count(DISTINCT outlet) AS n_outlets, list(DISTINCT outlet ORDER BY outlet) AS outlets,
+               min(published_at) AS first_published_at, max(published_at) AS last_published_at
+        FROM staging.story_members GROUP BY story_id""",
+    "marts.story_outlets": """
+        SELECT story_id AS group_id, outlet, count(*) AS n_articles,
+               list(DISTINCT reason ORDER BY reason) AS reasons, min(published_at) AS first_published_at
+        FROM staging.story_members GROUP BY story_id, outlet""",
+    "marts.stories_per_day": """
+        WITH f AS (SELECT story_id, min(published_date) AS day FROM staging.story_members GROUP BY story_id)
+        SELECT m.published_date AS day, count(DISTINCT m.story_id) AS n_stories,
+               count(DISTINCT m.story_id) FILTER (WHERE f.day = m.published_date) AS n_new_stories,
+               count(*) AS n_articles, count(DISTINCT m.outlet) AS n_outlets
+        FROM staging.story_members m JOIN f ON f.story_id = m.story_id GROUP BY m.published_date""",
+    "marts.article_versions": """
+        SELECT story_id, article_id, row_number() OVER w AS version,
+               count(*) OVER (PARTITION BY story_id) AS n_versions,
+               row_number() OVER w = count(*) OVER (PARTITION BY story_id) AS is_latest,
+               score AS similarity_to_first, title, url, published_at, fetched_at, word_count
+        FROM staging.story_members WHERE reason IN ('original', 'version')
+        WINDOW w AS (PARTITION BY story_id
+                     ORDER BY article_id <> story_id, published_at NULLS LAST, fetched_at, article_id)""",
+    "marts.articles": """
+        SELECT f.article_id, l.source, l.url, l.title, l.authors, f.published_at, f.published_date,
+               CASE WHEN v.version > 1 THEN coalesce(l.modified_at, l.published_at) ELSE l.modified_at END
+                   AS modified_at,
+               l.language, l.site_name, l.section, l.tags, l.image_url, l.word_count, l.text,
+               v.article_id AS version_id, v.version,
+               (SELECT count(*) FROM staging.duplicates d
+                 WHERE d.duplicate_of = f.article_id AND d.reason <> 'version') AS n_copies,
+               (SELECT count(*) FROM staging.event_mentions e WHERE e.article_id = f.article_id) AS n_events
+        FROM marts.article_versions v
+        JOIN staging.articles l ON l.article_id = v.article_id
+        JOIN staging.articles f ON f.article_id = v.story_id
+        WHERE v.is_latest""",
+    "marts.duplicate_groups": """
+        WITH g AS (
+            SELECT m.*, count(*) OVER (PARTITION BY m.story_id) AS n_members,
+                   max(m.word_count) FILTER (WHERE m.reason <> 'version') OVER (PARTITION BY m.story_id) AS max_words
+            FROM staging.story_members m),
+        canon AS (
+            SELECT story_id, first(article_id ORDER BY published_at NULLS LAST, fetched_at, article_id) AS canonical_id
+            FROM g WHERE n_members > 1 AND reason <> 'version' AND word_count >= 0.9 * max_words GROUP BY story_id)
+        SELECT g.story_id AS group_id, c.canonical_id, ca.title AS canonical_title, ca.source AS canonical_source,
+               g.article_id AS member_id, g.source AS member_source, g.outlet AS member_outlet,
+               g.url AS member_url, g.published_at AS member_published_at, g.reason, g.score,
+               g.article_id = c.canonical_id AS is_canonical
+        FROM g JOIN canon c ON c.story_id = g.story_id JOIN staging.articles ca ON ca.article_id = c.canonical_id""",
+}
+
+
+def test_story_marts_equal_their_plain_definitions(tmp_path):
+    db, _, _ = build(tmp_path)
+    # A second night: a story from a text file (no URL: its outlet is its source) and its copy
+    # elsewhere, with no versions; and a story seen once on a page.
+    night = [
+        article("partner", "https://partner.example.org/cycle-lanes", OTHER, "2024-01-08T12:00:00+00:00",
+                "Council backs cycle lanes"),
+        article("wire", "https://WWW.Wire.example.net:443/y/budget", "The finance minister presented the "
+                "budget on Wednesday, with higher spending on schools and hospitals and a new tax on "
+                "short-haul flights that airlines said would cost jobs.", "2024-01-09T09:00:00+00:00", "Budget"),
+    ]
+    doc = raw_document("notes", "notes/storm.txt", "text", PARAS[2].encode(), NOW)
+    night += [(doc, Article(doc.raw_id, doc.raw_id, "notes", None, None, "Storm warnings", (),
+                            "2024-01-09T06:00:00+00:00", "source", "en", None, PARAS[2]))]
+    copy, copied = article("mirror", "https://mirror.example.net/copy/storm", PARAS[2], "2024-01-09T08:00:00+00:00",
+                           "Storm warnings")
+    night += [(copy, copied)]
+    arts = tuple(a for _, a in night)
+    decisions, fps = dedup_batch(arts, MemoryIndex())
+    summary = RunSummary("run-2", NOW, NOW, "completed", 4, 4, 1, 3, 0, 0, 0.1, {})
+    load_batch(db, Batch("run-2", tuple(d for d, _ in night), arts, tuple(decisions), tuple(fps)), summary)
+    assert [d.reason for d in decisions] == [None, None, None, "exact"]
+    _, outlets = query(db, "SELECT outlet FROM staging.story_members WHERE article_id IN (?, ?, ?) ORDER BY outlet",
+                       [a.article_id for a in arts[1:]])
+    assert outlets == [("mirror.example.net",), ("notes",), ("wire.example.net",)]
+    for view, plain in PLAIN.items():
+        cols, rows = query(db, f"SELECT * FROM {view}")  # noqa: S608 (fixed names)
+        plain_cols, plain_rows = query(db, plain)
+        assert cols == plain_cols, view
+        assert sorted(map(repr, rows)) == sorted(map(repr, plain_rows)), view
+        assert rows, view
+    _, n = query(db, "SELECT count(*) FROM marts.story_groups")
+    assert n == [(5,)]
