@@ -28,6 +28,14 @@ def prefect_env_defaults(environ: dict[str, str] | os._Environ = os.environ) -> 
     environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+def add_db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+
+
+def add_sources_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sources", metavar="FILE", help="sources file (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -40,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run as mapped tasks on the chosen runner; the load stays a single writer. Re-running the same "
         "input changes nothing. Prints a summary and what the warehouse holds.",
     )
-    p.add_argument("--sources", metavar="FILE", help="sources file (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
-    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_sources_option(p)
+    add_db_option(p)
     p.add_argument("--runner", choices=("threads", "processes", "dask"),
                    help="where the CPU-heavy stages run: threads (default), processes, or dask (NEWSFLOW_RUNNER)")
     p.add_argument("--dask-address", metavar="tcp://HOST:PORT",
@@ -120,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show ops.source_state: per live source, the last fetch and its status, the "
         "consecutive failed nights and, for a source backed off, when it is tried again.",
     )
-    q.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_db_option(q)
 
     p = sub.add_parser(
         "reprocess", help="recompute stages from the stored raw documents, fetching nothing",
@@ -139,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", action="store_true", help="clean the stored raw documents again (then dedup, events)")
     p.add_argument("--dedup", action="store_true", help="recompute dedup for every stored article (then events)")
     p.add_argument("--events", action="store_true", help="re-extract the events of the stored unique articles")
-    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_db_option(p)
     p.add_argument("--page-size", type=int, default=500, metavar="N",
                    help="raw documents (--clean) or articles (events) per transaction (default: 500); "
                    "dedup writes one run per transaction")
@@ -154,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first publication date, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last publication date, YYYY-MM-DD (inclusive)")
-    p.add_argument("--sources", metavar="FILE", help="sources file (default: NEWSFLOW_SOURCES_FILE or seeds/sources.yaml)")
-    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_sources_option(p)
+    add_db_option(p)
 
     p = sub.add_parser(
         "runs", help="list recent runs",
@@ -165,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         "column of ops.runs (stage_seconds, source_status and the per-source list `sources` parsed).",
     )
     p.add_argument("--limit", type=int, default=10, metavar="N", help="how many runs (default: 10)")
-    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_db_option(p)
     p.add_argument("--format", choices=["table", "json"], default="table", help="table (default) or JSON lines")
 
     p = sub.add_parser(
@@ -178,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ops.failure_reasons.",
     )
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_db_option(p)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = sub.add_parser(
@@ -192,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         "blocking the load). NEWSFLOW_EXPORT_DIR makes the nightly flow do this at its end.",
     )
     p.add_argument("--parquet", metavar="DIR", required=True, help="the folder to export into (created if missing)")
-    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_db_option(p)
 
     p = sub.add_parser(
         "snapshot", help="publish a read-only copy of the warehouse file, atomically",
@@ -203,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         "flow do this at its end.",
     )
     p.add_argument("path", metavar="PATH", help="the snapshot file to create or replace")
-    p.add_argument("--db", metavar="PATH", help="DuckDB file (default: NEWSFLOW_DB_PATH or warehouse/newsflow.duckdb)")
+    add_db_option(p)
     return parser
 
 

@@ -2474,7 +2474,7 @@ def clean_documents(raws: Iterable[RawDocument]) -> tuple[list[Article], list[Fa
 
 
 @task(name="clean", cache_policy=NO_CACHE)
-def clean_task(raws: list[RawDocument]) -> tuple[list[Article], list[Failure]]:
+def clean_task(raws: Iterable[RawDocument]) -> tuple[list[Article], list[Failure]]:
     """Clean a batch of raw documents (deterministic, CPU-bound: no retries)."""
     articles, failures = clean_documents(raws)
     run_logger().info("clean: %d articles, %d failures", len(articles), len(failures))

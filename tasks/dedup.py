@@ -716,7 +716,7 @@ def reason_counts(decisions: Iterable[DedupDecision]) -> dict[str, int]:
 
 
 @task(name="fingerprint", cache_policy=NO_CACHE)
-def fingerprint_task(articles: list[Article], k: int = 3) -> list[Fingerprint]:
+def fingerprint_task(articles: Iterable[Article], k: int = 3) -> list[Fingerprint]:
     """Fingerprints of a slice of articles (CPU-bound, mapped over the workers)."""
     return [fingerprint(a, k) for a in articles]
 
