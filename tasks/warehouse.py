@@ -103,10 +103,11 @@ def refresh_event_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Refill staging.event_clusters and marts.events from what the warehouse holds now.
 
     They are tables, not views, so that analysts' queries on events stay fast (migration 012). Call
-    it inside the writer's transaction, after its inserts and deletes and before COMMIT, in every
-    transaction that changes staging.event_mentions, staging.articles or staging.duplicates (a new
-    copy of a story changes its events' num_sources). A full refill: about 10-20 s with a million
-    mentions on 2 cores (make bench-queries), well under a second with thousands.
+    it inside a writer's transaction, before COMMIT, after writes that change
+    staging.event_mentions, staging.articles or staging.duplicates (a new copy of a story changes
+    its events' num_sources): the nightly flow once after its last batch, reprocessing once at the
+    end, ``load_batch`` (called on its own) in its transaction. A full refill: 8-18 s with a
+    million mentions on 2 cores (make bench-queries), well under a second with thousands.
     """
     for _, name in DERIVED_TABLES:
         con.execute(sql(name))

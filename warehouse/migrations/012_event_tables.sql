@@ -2,8 +2,9 @@
 -- staging.event_clusters and marts.events at query time took 10-15 s, so every analyst query on
 -- events was slow. They become tables with the same columns, refilled from the mentions by
 -- tasks.warehouse.refresh_event_tables (warehouse/queries/refresh_event_clusters.sql and
--- refresh_events.sql) at the end of every write transaction that changes mentions, articles or
--- duplicates. marts.event_mentions, marts.daily_events and marts.dyads stay views over them.
+-- refresh_events.sql) after the writes that change mentions, articles or duplicates: once per
+-- nightly run after its last batch, once at the end of a reprocess, and inside load_batch when
+-- it is called on its own. marts.event_mentions, marts.daily_events and marts.dyads stay views.
 DROP VIEW IF EXISTS marts.events;
 DROP VIEW IF EXISTS staging.event_clusters;
 
