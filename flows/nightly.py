@@ -22,7 +22,7 @@ from prefect.utilities.annotations import quote
 from prefect.runtime import flow_run
 
 from flows.runners import task_runner
-from tasks.backfill import parse_window, split_by_window
+from tasks.backfill import parse_window, window_only
 from tasks.clean import clean_task
 from tasks.dedup import dedup_warehouse_task, fingerprint_task, unique_articles
 from tasks.events import extract_events_task
@@ -88,8 +88,7 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None,
                     articles = [a for arts, _ in cleaned for a in arts]
                     failures = read_failures + [f for _, fails in cleaned for f in fails]
                     if window != (None, None):
-                        articles, _ = split_by_window(articles, lambda a: a.published, *window)
-                        docs = [d for d in docs if d.raw_id in {a.raw_id for a in articles}]
+                        docs, articles = window_only(docs, articles, *window)
                 fingerprinting = cpu.map(fingerprint_task, {"articles": split(articles, n), "k": unmapped(k)})
                 following = next(batches, None)
                 upcoming = start(*following) if following is not None else None

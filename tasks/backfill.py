@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Iterable, TypeVar
+from typing import Iterable, Sequence, TypeVar
 
 from tasks.errors import ConfigError
+from tasks.records import Article, RawDocument
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 T = TypeVar("T")
@@ -55,3 +56,12 @@ def split_by_window(items: Iterable[T], published_of, start: str | None, end: st
     for item in items:
         (inside if in_window(published_of(item), start, end) else outside).append(item)
     return inside, outside
+
+
+def window_only(docs: Sequence[RawDocument], articles: Sequence[Article], start: str | None,
+                end: str | None) -> tuple[list[RawDocument], list[Article]]:
+    """The articles published in the window, and only the documents they came from: the others
+    are not stored, so a later backfill of another window still finds them new."""
+    inside, _ = split_by_window(articles, lambda a: a.published, start, end)
+    keep = {a.raw_id for a in inside}
+    return [d for d in docs if d.raw_id in keep], inside

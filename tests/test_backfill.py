@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from flows.cli import main
-from tasks.backfill import in_window, parse_window, split_by_window
+from tasks.backfill import in_window, parse_window, split_by_window, window_only
 from tasks.errors import ConfigError
 from tests.conftest import ROOT
 
@@ -79,6 +79,21 @@ def test_in_window_is_inclusive_and_reads_the_date_as_written():
     assert in_window(None, None, None)  # no window: everything
     inside, outside = split_by_window(["2024-01-05", None, "2024-03-01"], lambda d: d, "2024-01-01", "2024-01-31")
     assert (inside, outside) == (["2024-01-05"], [None, "2024-03-01"])
+
+
+def test_window_only_keeps_the_articles_inside_and_only_their_documents():
+    from tasks.records import Article
+    from tasks.sources import raw_document
+
+    docs = [raw_document("s", f"{i}.txt", "text", f"text {i}".encode(), "2026-01-01T00:00:00+00:00")
+            for i in range(4)]
+    dates = ["2025-03-01", "2025-03-31T23:00:00+00:00", "2025-04-01", None]
+    articles = [Article(d.raw_id, d.raw_id, "s", None, None, None, (), day, None, None, None, "x")
+                for d, day in zip(docs, dates)]
+    kept_docs, kept = window_only(docs, articles, "2025-03-01", "2025-03-31")
+    assert [a.published for a in kept] == dates[:2]
+    assert kept_docs == docs[:2]
+    assert window_only(docs, articles, None, None) == (docs, articles)
 
 
 @pytest.mark.parametrize("argv, message", [
