@@ -74,7 +74,8 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None,
 
             def start(read: list, read_failures: list) -> tuple:
                 """Submit a batch's cleaning to the workers (they work on it while the flow
-                de-duplicates and loads the batch before)."""
+                de-duplicates and loads the batch before). A document of that earlier batch is
+                not "known" yet here; met again, it is still stored once (its keys conflict)."""
                 docs = new_documents_task(quote(read), settings.db_path)
                 return read, read_failures, docs, cpu.map(clean_task, {"raws": split(docs, n)})
 

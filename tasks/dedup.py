@@ -732,12 +732,3 @@ def dedup_warehouse_task(
                                         k=settings.shingle_size, fingerprints=fingerprints)
     run_logger().info("dedup: %d articles, %s", len(decisions), reason_counts(decisions))
     return decisions, prints
-
-
-@task(name="dedup", cache_policy=NO_CACHE)
-def dedup_task(
-    articles: list[Article], index: DedupIndex, threshold: float = 0.8, k: int = 3
-) -> tuple[list[DedupDecision], list[Fingerprint]]:
-    decisions, fingerprints = dedup_batch(articles, index, threshold=threshold, k=k)
-    run_logger().info("dedup: %d articles, %s", len(decisions), reason_counts(decisions))
-    return decisions, fingerprints

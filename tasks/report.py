@@ -71,16 +71,6 @@ def summarize(
     )
 
 
-def source_runs(sources: Sequence[Source], results: Sequence[Any]) -> tuple[SourceRun, ...]:
-    """How each source went (``results``: the flow's ``SourceResult`` per source, same order)."""
-    out = []
-    for source, r in zip(sources, results):
-        failures = [f for f in r.failures if f.reason not in WARNING_REASONS]
-        out.append(SourceRun(source.name, source.kind, r.status, len(r.documents), len(failures),
-                             failures[0].reason if failures else None))
-    return tuple(out)
-
-
 SUMMARY_FIELDS = [
     ("sources_read", "sources read"),
     ("documents_read", "documents read"),
@@ -287,8 +277,8 @@ class RunTotals:
         for s in sources:
             r = live.get(s.name)
             fails = [f for f in self.failures if f.source == s.name and f.reason not in WARNING_REASONS]
-            status = r.status if r is not None else ("failed" if any(f.stage == "source" and f.locator == s.location
-                                                                      for f in fails) else "ok")
+            missing = any(f.stage == "source" and f.reason == "not-found" for f in fails)  # the folder itself
+            status = r.status if r is not None else ("failed" if missing else "ok")
             out.append(SourceRun(s.name, s.kind, status, self.documents_per_source.get(s.name, 0), len(fails),
                                  fails[0].reason if fails else None))
         return tuple(out)

@@ -23,7 +23,8 @@ from tasks.dedup import (
     canonical_url,
     containment,
     dedup_batch,
-    dedup_task,
+    dedup_warehouse_task,
+    fingerprint,
     explain,
     fingerprint,
     minhash,
@@ -33,6 +34,7 @@ from tasks.dedup import (
     text_hash,
     unique_articles,
 )
+from tasks.settings import Settings
 from tasks.records import Article, DedupDecision, Fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -414,12 +416,23 @@ def test_gold_subset_as_one_shuffled_batch():
 # --------------------------------------------------------------------------- Prefect task
 
 
-def test_dedup_task_fn_logs_counts(caplog):
+def test_dedup_with_fingerprints_computed_beforehand_decides_the_same():
+    """The flow computes fingerprints on the workers and passes them in: same decisions, same prints."""
+    batch = [gold(i) for i in sorted(RECS)[:60]]
+    alone = dedup_batch(batch, MemoryIndex())
+    given = dedup_batch(batch, MemoryIndex(), fingerprints=[fingerprint(a) for a in batch])
+    assert given == alone and any(d.duplicate_of for d in alone[0])
+    with pytest.raises(ValueError, match="1 fingerprints for 60 articles"):
+        dedup_batch(batch, MemoryIndex(), fingerprints=[fingerprint(batch[0])])
+
+
+def test_dedup_warehouse_task_fn_logs_counts(caplog, tmp_path):
     orig = gold(cluster("original", 16))
     c = orig.article_id.split("-")[0]
     batch = [orig] + [gold(i) for i in sorted(RECS) if i.startswith(c + "-") and i != orig.article_id]
+    settings = Settings.from_env({}, db_path=tmp_path / "none-yet.duckdb")
     with caplog.at_level(logging.INFO, logger="newsflow"):
-        decisions, fps = dedup_task.fn(batch, MemoryIndex(), 0.8, 3)
+        decisions, fps = dedup_warehouse_task.fn(batch, settings, [fingerprint(a) for a in batch])
     assert decisions[0].duplicate_of is None
     assert all(d.duplicate_of == orig.article_id for d in decisions[1:])
     assert len(fps) == len(batch)

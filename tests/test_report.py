@@ -13,8 +13,8 @@ import pytest
 
 from flows.progress import interactive, progress_bars
 from tasks.records import Failure, RunSummary, Source, SourceRun
-from tasks.report import failure_groups, publish_report_task, run_report_markdown, source_runs, summarize, StageTimer
-from tasks.sources import SourceResult
+from tasks.report import failure_groups, publish_report_task, run_report_markdown, summarize, RunTotals, StageTimer
+from tasks.sources import SourceResult, raw_document
 from tests.conftest import ROOT
 
 NOW = "2026-11-23T02:00:00+00:00"
@@ -63,15 +63,21 @@ def test_failure_groups_count_each_stage_and_reason():
         ("clean", "empty", 2), ("source", "feed-warning", 1), ("source", "http-503", 1)]
 
 
-def test_source_runs_and_summarize_keep_the_per_source_status():
-    sources = [Source("a", "folder", "/a"), Source("b", "feed", "https://b/rss")]
+def test_run_totals_add_up_batches_and_keep_the_per_source_status():
+    sources = [Source("a", "folder", "/a"), Source("gone", "folder", "/gone"), Source("b", "feed", "https://b/rss")]
     fail = Failure.of("b", "https://b/rss", "source", "timeout", "timed out")
     warn = Failure.of("a", "x.xml", "source", "feed-warning", "odd")
-    results = [SourceResult("a", (), (warn,)), SourceResult("b", (), (fail,), "failed")]
-    runs = source_runs(sources, results)
-    assert runs == (SourceRun("a", "folder", "ok", 0, 0, None), SourceRun("b", "feed", "failed", 0, 1, "timeout"))
-    s = summarize("r", NOW, NOW, 2, 0, [], [], [], [fail], StageTimer(), {"failed": 1}, sources=runs)
-    assert s.sources == runs
+    missing = Failure.of("gone", "/gone", "source", "not-found", "no such folder: /gone")
+    docs = [raw_document("a", f"{i}.txt", "text", f"t{i}".encode(), NOW) for i in range(3)]
+    totals = RunTotals()
+    totals.add(docs[:2], [], [], [], [fail, warn, missing])  # the live sources' failures come with the first batch
+    totals.add(docs[2:], [], [], [], [])
+    live = {"b": SourceResult("b", (), (fail,), "failed")}
+    s = totals.summary("r", NOW, NOW, sources, live, StageTimer(), {"failed": 1})
+    assert s.sources == (SourceRun("a", "folder", "ok", 3, 0, None),
+                         SourceRun("gone", "folder", "failed", 0, 1, "not-found"),
+                         SourceRun("b", "feed", "failed", 0, 1, "timeout"))
+    assert (s.documents_read, s.articles_failed, s.sources_read) == (3, 2, 3)
     assert summarize("r", NOW, NOW, 2, 0, [], [], [], [], StageTimer()).sources == ()  # the old call still works
 
 
