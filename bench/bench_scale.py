@@ -12,9 +12,11 @@
    thread runner. Reported: articles/s end to end, and peak memory (max RSS) of the flow's process.
 2. **Speed-up** (``--speedup N``): N articles through the flow with ``--runner dask`` on a
    LocalCluster of 1 worker, then of 2 workers (single-threaded processes), each on a fresh
-   warehouse in a fresh process; the ratio of the wall times.
+   warehouse in a fresh process, ``--repeat`` times in turn (this machine's speed varies by a
+   third from one minute to the next); the ratio of the median wall times. Each run also reports
+   the CPU seconds used during the flow by the flow's process, Prefect's server and the workers.
 
-    make bench-scale        # or: .venv/bin/python bench/bench_scale.py [--sizes 10000 100000] [--speedup 6000]
+    make bench-scale        # or: .venv/bin/python bench/bench_scale.py [--sizes 10000 100000] [--speedup 6000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import os
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -70,6 +74,50 @@ def make_corpus(n: int, dest: Path, seed: int = 7) -> dict:
             "files": (n + LINES_PER_FILE - 1) // LINES_PER_FILE}
 
 
+class CpuMeter:
+    """CPU seconds used while the flow runs, by this process ("flow"), Prefect's API server
+    ("server") and every other child process (Dask's workers and nannies: "workers"); sampled
+    every half second, so a child's last half second may be missed."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me = psutil.Process()
+        self.kinds: dict[int, str] = {}
+        self.start = self._now()
+        self.last = dict(self.start)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _now(self) -> dict[int, float]:
+        out = {}
+        for p in [self.me, *self.me.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
+                if p.pid not in self.kinds:
+                    cmd = " ".join(p.cmdline())
+                    self.kinds[p.pid] = "flow" if p.pid == self.me.pid else "server" if "uvicorn" in cmd else "workers"
+            except Exception:  # noqa: BLE001 - a child that just ended
+                continue
+        return out
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.5):
+            self.last.update(self._now())
+
+    def seconds(self) -> dict[str, float]:
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self._now())
+        out: dict[str, float] = {"flow": 0.0, "server": 0.0, "workers": 0.0}
+        for pid, cpu in self.last.items():
+            kind = self.kinds.get(pid, "workers")
+            out[kind] += cpu - self.start.get(pid, 0.0)
+        return {k: round(v, 1) for k, v in out.items()}
+
+
 def run_flow(folder: str, db: str, runner: str, workers: int) -> dict:
     """One flow run in this process (called in a fresh subprocess by main)."""
     sys.path.insert(0, str(ROOT))
@@ -81,15 +129,17 @@ def run_flow(folder: str, db: str, runner: str, workers: int) -> dict:
     with prefect_test_harness(server_startup_timeout=120):
         from flows.nightly import nightly_ingest
 
+        meter = CpuMeter()
         t0 = time.perf_counter()
         summary = nightly_ingest(sources_file=str(work / "sources.yaml"), db_path=db, runner=runner)
         seconds = time.perf_counter() - t0
+        cpu = meter.seconds()
     return {
         "runner": runner, "workers": workers, "seconds": round(seconds, 2),
         "documents": summary.documents_read, "articles_new": summary.articles_new,
         "duplicates": summary.articles_duplicate, "failed": summary.articles_failed,
         "events": summary.events_extracted, "stage_seconds": summary.stage_seconds,
-        "articles_per_s": round(summary.documents_read / seconds, 1),
+        "articles_per_s": round(summary.documents_read / seconds, 1), "cpu_seconds": cpu,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "children_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
@@ -110,6 +160,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     ap.add_argument("--speedup", type=int, default=6000, help="articles for the Dask 1 vs 2 workers run (0: skip)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each for the speed-up, alternating; the medians are compared (default 3)")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -136,16 +188,21 @@ def main() -> None:
             folder = Path(tmp) / "corpus"
             folder.mkdir()
             make_corpus(args.speedup, folder)
-            runs = []
-            for workers in (1, 2):
-                work = Path(tmp) / f"w{workers}"
-                work.mkdir()
-                runs.append(in_subprocess(folder, work / "w.duckdb", "dask", workers))
-                print(f"dask, {workers} worker(s): {runs[-1]['seconds']} s, {runs[-1]['articles_per_s']} articles/s, "
-                      f"stages {runs[-1]['stage_seconds']}", flush=True)
-            speedup = round(runs[0]["seconds"] / runs[1]["seconds"], 2)
-            print(f"speed-up from 1 to 2 Dask workers: {speedup}x (articles: {args.speedup})")
-            result["speedup"] = {"articles": args.speedup, "runs": runs, "speedup": speedup}
+            runs: dict[int, list[dict]] = {1: [], 2: []}
+            for rep in range(args.repeat):  # 1 and 2 workers in turn, so both meet the same noise
+                for workers in (1, 2):
+                    work = Path(tmp) / f"w{workers}-{rep}"
+                    work.mkdir()
+                    run = in_subprocess(folder, work / "w.duckdb", "dask", workers)
+                    runs[workers].append(run)
+                    print(f"dask, {workers} worker(s): {run['seconds']} s, {run['articles_per_s']} articles/s, "
+                          f"stages {run['stage_seconds']}, CPU seconds {run['cpu_seconds']}", flush=True)
+            medians = {w: statistics.median(r["seconds"] for r in rs) for w, rs in runs.items()}
+            speedup = round(medians[1] / medians[2], 2)
+            print(f"speed-up from 1 to 2 Dask workers: {speedup}x (articles: {args.speedup}; median of "
+                  f"{args.repeat}: {medians[1]:.1f} s and {medians[2]:.1f} s)")
+            result["speedup"] = {"articles": args.speedup, "repeat": args.repeat, "runs": runs,
+                                 "median_seconds": medians, "speedup": speedup}
     (OUT / "bench-scale.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"written {OUT / 'bench-scale.json'}")
 

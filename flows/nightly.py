@@ -3,8 +3,8 @@
 Tonight's documents go through in batches of ``NEWSFLOW_BATCH_SIZE``, each loaded in its own
 transaction, so memory stays flat however big the night is and each batch's dedup sees the
 batches before it in the warehouse. Within a batch the CPU-heavy stages (cleaning, fingerprints,
-event extraction) are mapped over slices of ``NEWSFLOW_MAP_SIZE`` documents on the task runner that
-``NEWSFLOW_RUNNER`` picks (flows/runners.py: threads, processes or Dask); the sources, the dedup
+event extraction) are mapped over slices of ``NEWSFLOW_MAP_SIZE`` documents (by default one slice
+per worker: flows.runners.slice_size) on the task runner that ``NEWSFLOW_RUNNER`` picks (flows/runners.py: threads, processes or Dask); the sources, the dedup
 decisions and the load (the single writer) stay in this process.
 
 The flow's own tasks get their big inputs (documents, articles, the batch) ``quote(...)``d:
@@ -21,7 +21,7 @@ from prefect import flow, unmapped
 from prefect.utilities.annotations import quote
 from prefect.runtime import flow_run
 
-from flows.runners import task_runner
+from flows.runners import slice_size, task_runner
 from tasks.backfill import parse_window, window_only
 from tasks.clean import clean_task
 from tasks.dedup import dedup_warehouse_task, fingerprint_task, unique_articles
@@ -67,7 +67,7 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None,
                                settings.source_max_failures) for s, f in zip(live, futures)]
             fetched_robots = close_fetcher_task(run_id)
 
-        totals, k, n = RunTotals(), settings.shingle_size, settings.map_size
+        totals, k, n = RunTotals(), settings.shingle_size, slice_size(settings)
         by_name = {s.name: r for s, r in zip(live, results)}
         folders = [s for s in sources if s.kind == "folder"]
         with task_runner(settings) as cpu:

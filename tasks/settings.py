@@ -46,7 +46,7 @@ class Settings:
     dask_address: str = ""  # tcp://HOST:PORT of a Dask scheduler; empty: a LocalCluster (runner dask)
     workers: int = 0  # workers of the thread/process pool or LocalCluster; 0: one per CPU core
     batch_size: int = 2000  # documents cleaned, de-duplicated, extracted and loaded per transaction
-    map_size: int = 200  # documents per mapped task (what one worker gets at a time)
+    map_size: int = 0  # documents per mapped task (what one worker gets at a time); 0: the batch shared out, one slice per worker
     # the writer: waiting for a warehouse file another process holds
     lock_retries: int = 5  # tries to open the warehouse for writing before the load gives up
     lock_wait_seconds: float = 1.0  # first wait between tries; doubled each try
@@ -89,12 +89,11 @@ class Settings:
     def validate(self) -> None:
         """ConfigError, in one line, for a value that cannot work."""
         positive = ("connect_timeout", "read_timeout", "fetch_deadline", "max_body_bytes", "concurrency",
-                    "per_host_limit", "source_max_failures", "shingle_size", "batch_size", "map_size",
-                    "lock_retries")
+                    "per_host_limit", "source_max_failures", "shingle_size", "batch_size", "lock_retries")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"NEWSFLOW_{name.upper()} must be greater than 0, not {getattr(self, name)}")
-        for name in ("retries", "retry_delay_seconds", "max_retry_after", "workers", "lock_wait_seconds"):
+        for name in ("retries", "retry_delay_seconds", "max_retry_after", "workers", "map_size", "lock_wait_seconds"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"NEWSFLOW_{name.upper()} must not be negative, not {getattr(self, name)}")
         if self.runner not in RUNNERS:

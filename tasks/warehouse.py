@@ -95,8 +95,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-#: The tables derived from the mentions, articles and duplicates, refilled in this order.
-DERIVED_TABLES = (("staging.event_clusters", "refresh_event_clusters"), ("marts.events", "refresh_events"))
+#: Mentions per part when marts.events is refilled (refresh_events.sql): the refill's memory
+#: follows the part, not the warehouse (about 1.7 GB for a million mentions in one part).
+REFRESH_PART_MENTIONS = 50_000
 
 
 def refresh_event_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -106,11 +107,17 @@ def refresh_event_tables(con: duckdb.DuckDBPyConnection) -> None:
     it inside a writer's transaction, before COMMIT, after writes that change
     staging.event_mentions, staging.articles or staging.duplicates (a new copy of a story changes
     its events' num_sources): the nightly flow once after its last batch, reprocessing once at the
-    end, ``load_batch`` (called on its own) in its transaction. A full refill: 8-18 s with a
-    million mentions on 2 cores (make bench-queries), well under a second with thousands.
+    end, ``load_batch`` (called on its own) in its transaction. A full refill, done a piece at a
+    time so that its memory stays flat: the clusters one event type at a time, the events in parts
+    of about REFRESH_PART_MENTIONS mentions.
     """
-    for _, name in DERIVED_TABLES:
-        con.execute(sql(name))
+    con.execute(sql("clear_event_tables"))
+    for (event_type,) in con.execute(sql("event_types_stored")).fetchall():
+        con.execute(sql("refresh_event_clusters"), [event_type])
+    mentions = con.execute(sql("count_all_event_mentions")).fetchone()[0]
+    parts = max(1, -(-mentions // REFRESH_PART_MENTIONS))
+    for part in range(parts):
+        con.execute(sql("refresh_events"), [parts, part])
 
 
 def check_writable(db_path: Path) -> None:

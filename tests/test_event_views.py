@@ -148,3 +148,23 @@ def test_a_mention_that_leaves_the_recipient_unnamed_joins_the_event_that_names_
     _, rows = query(db, "SELECT actor_country, recipient_country, num_mentions FROM marts.events ORDER BY ALL")
     assert rows == [("USA", "IRQ", 1), ("USA", "SYR", 1), ("USA", None, 1)]
     assert run_checks(db) == {}
+
+
+def test_the_event_tables_refilled_a_part_at_a_time_are_the_same(tmp_path, monkeypatch):
+    """refresh_event_tables refills marts.events in parts of REFRESH_PART_MENTIONS mentions and the
+    clusters one event type at a time (flat memory); with one mention per part it gives the same
+    rows as in one part."""
+    import tasks.warehouse as warehouse
+    from tasks.load import refresh_events
+
+    db, _, _, events = build(tmp_path)
+    read = "SELECT * FROM {} ORDER BY ALL"
+    whole = [query(db, read.format(t))[1] for t in ("staging.event_clusters", "marts.events")]
+    assert len(events) >= 4 and len(whole[1]) >= 3
+    used, real_sql = [], warehouse.sql
+    monkeypatch.setattr(warehouse, "sql", lambda name: used.append(name) or real_sql(name))
+    monkeypatch.setattr(warehouse, "REFRESH_PART_MENTIONS", 1)
+    refresh_events(db)
+    assert used.count("refresh_events") == len(events)  # a part per mention
+    assert used.count("refresh_event_clusters") == len({e.event_type for e in events})
+    assert [query(db, read.format(t))[1] for t in ("staging.event_clusters", "marts.events")] == whole

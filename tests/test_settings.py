@@ -62,3 +62,15 @@ def test_readme_documents_every_setting_and_no_other():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`(NEWSFLOW_[A-Z_]+)`", readme))
     assert documented == {"NEWSFLOW_" + f.name.upper() for f in fields(Settings)}
+
+
+def test_a_batch_is_shared_out_one_slice_per_worker_unless_the_map_size_is_set():
+    from flows.runners import slice_size
+
+    assert slice_size(Settings(batch_size=2000, workers=2)) == 1000
+    assert slice_size(Settings(batch_size=2001, workers=2)) == 1001  # never a third, tiny slice
+    assert slice_size(Settings(batch_size=2000, workers=3)) == 667
+    assert slice_size(Settings(batch_size=5, workers=8)) == 1
+    assert slice_size(Settings(batch_size=2000, workers=2, map_size=300)) == 300
+    with pytest.raises(ConfigError, match="NEWSFLOW_MAP_SIZE must not be negative"):
+        Settings.from_env({"NEWSFLOW_MAP_SIZE": "-1"})

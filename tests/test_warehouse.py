@@ -149,7 +149,8 @@ def test_chunks_respect_rows_and_bytes():
     from tasks.load import chunks
 
     rows = [("a" * 40, 1), ("b" * 40, 2), ("c" * 40, 3), ("d" * 500, 4), ("e", 5)]
-    assert [len(c) for c in chunks(rows, max_rows=10, max_bytes=100)] == [2, 1, 1, 1]
+    # a row counts its text plus 16 bytes a value: 40 + 16 + 16 = 72, so two rows fit in 150
+    assert [len(c) for c in chunks(rows, max_rows=10, max_bytes=150)] == [2, 1, 1, 1]
     assert [len(c) for c in chunks(rows, max_rows=2, max_bytes=10_000)] == [2, 2, 1]
     assert list(chunks([], 2, 100)) == []
 
@@ -232,3 +233,57 @@ def test_migration_008_gives_articles_stored_before_it_signatures_and_band_keys(
     # Tonight's copy of the old article finds it through the stored keys.
     with WarehouseIndex(db) as idx:
         assert "old1" in {a for ids in idx.band_matches(fp.band_keys).values() for a in ids}
+
+
+GROWING_TABLES = ("raw.documents", "raw.feed_entries", "staging.articles", "staging.duplicates",
+                  "staging.article_signatures", "staging.event_mentions", "ops.failures")
+
+
+def test_tables_that_grow_every_night_have_no_key_index(tmp_path):
+    """Migration 013: DuckDB holds a key index wholly in memory while a batch inserts into its table,
+    so the tables that grow every night have none (memory stays flat however much is stored)."""
+    db = tmp_path / "w.duckdb"
+    load_batch(db, *make_batch())
+    with connect(db, read_only=True) as con:
+        keyed = {f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+            " UNION SELECT schema_name, table_name FROM duckdb_indexes()").fetchall()}
+    assert keyed.isdisjoint(GROWING_TABLES)
+    assert {"ops.runs", "ops.source_state", "raw.robots"} <= keyed  # the small upserted tables keep theirs
+
+
+def test_migration_013_keeps_every_row_and_its_constraints(tmp_path):
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:  # a warehouse as migration 012 left it, with a batch in it
+        con.execute("CREATE TABLE main.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                    " applied_at TIMESTAMPTZ NOT NULL)")
+        for version, name, text in migrations():
+            if version <= 12:
+                con.execute(text)
+                con.execute("INSERT INTO main.schema_migrations VALUES (?, ?, current_timestamp)", [version, name])
+    batch, summary = make_batch()
+    with duckdb.connect(str(db)) as con:  # the batch's rows in the keyed tables of 012
+        from tasks.load import batch_rows
+
+        for name, rows in batch_rows(batch, summary).items():
+            if rows:
+                con.execute(sql(name), [list(col) for col in zip(*rows)])
+    before = snapshot(db)
+    assert sum(map(len, before.values())) > 10
+    batch2, summary2 = make_batch("run-2")
+    assert load_batch(db, batch2, summary2) == ["013_no_key_indexes.sql"]
+    assert snapshot(db) == {**before, "ops.runs": snapshot(db)["ops.runs"]}  # the same batch again adds nothing
+    with connect(db, read_only=False) as con:
+        with pytest.raises(duckdb.ConstraintException):  # NOT NULL kept
+            con.execute("INSERT INTO staging.articles (article_id) VALUES ('x')")
+    assert run_checks(db) == {}
+
+
+def test_the_keys_unique_check_finds_a_key_stored_twice(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load_batch(db, *make_batch())
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO ops.failures SELECT * FROM ops.failures")
+    failing = run_checks(db)
+    assert list(failing) == ["keys_unique"]
+    assert [(t, n) for t, _, n in failing["keys_unique"]] == [("ops.failures", 2)]

@@ -1,8 +1,9 @@
 -- Cleaned articles: one parameter per column, each a list of that column's values (row i is
--- element i of every list). Rows whose key is already stored are left as they are.
+-- element i of every list). Rows whose key is already stored are left as they are (an ANTI JOIN on article_id:
+-- the table has no key index, migration 013).
 INSERT INTO staging.articles (article_id, raw_id, source, url, canonical_url, url_key, title, authors, published_at, published_date, published_source, language, site_name, text, text_hash, word_count, run_id,
                               modified_at, section, tags, image_url, field_sources)
-SELECT * FROM (SELECT
+SELECT n.* FROM (SELECT
     unnest(?::VARCHAR[]) AS article_id,
     unnest(?::VARCHAR[]) AS raw_id,
     unnest(?::VARCHAR[]) AS source,
@@ -25,5 +26,5 @@ SELECT * FROM (SELECT
     unnest(?::VARCHAR[][]) AS tags,
     unnest(?::VARCHAR[]) AS image_url,
     unnest(?::JSON[]) AS field_sources
-)
-ON CONFLICT DO NOTHING;
+) n
+ANTI JOIN staging.articles t ON t.article_id = n.article_id;

@@ -1,7 +1,8 @@
 -- Event mentions (sentences reporting an event): one parameter per column, each a list of that column's values (row i is
--- element i of every list). Rows whose key is already stored are left as they are.
+-- element i of every list). Rows whose key is already stored are left as they are (an ANTI JOIN on mention_id:
+-- the table has no key index, migration 013).
 INSERT INTO staging.event_mentions (mention_id, article_id, sentence_idx, sentence, sentence_start, sentence_end, event_type, mode, trigger, actor_text, actor_name, actor_country, actor_sector, recipient_text, recipient_name, recipient_country, recipient_sector, event_date, date_precision, place_name, place_country, dead, injured, reported_only, confidence, extractor_version, run_id, cameo_root, quad_class, dictionary_version, place_admin1, place_lat, place_lon, place_precision, arrested)
-SELECT * FROM (SELECT
+SELECT n.* FROM (SELECT
     unnest(?::VARCHAR[]) AS mention_id,
     unnest(?::VARCHAR[]) AS article_id,
     unnest(?::INTEGER[]) AS sentence_idx,
@@ -37,5 +38,5 @@ SELECT * FROM (SELECT
     unnest(?::DOUBLE[]) AS place_lon,
     unnest(?::VARCHAR[]) AS place_precision,
     unnest(?::INTEGER[]) AS arrested
-)
-ON CONFLICT DO NOTHING;
+) n
+ANTI JOIN staging.event_mentions t ON t.mention_id = n.mention_id;

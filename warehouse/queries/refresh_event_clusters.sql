@@ -5,14 +5,16 @@
 -- Baghdad on Thursday") joins the event that names it when exactly one such event matches it within
 -- a day. event_id is a hash of the fields and the event's first day, so it is the same on every
 -- refresh; a mention with no date at all is an event of its own.
--- Run by tasks.warehouse.refresh_event_tables inside the writer's transaction.
-DELETE FROM staging.event_clusters;
+-- Run by tasks.warehouse.refresh_event_tables inside the writer's transaction, after
+-- clear_event_tables.sql, once per event type (the parameter): every join below stays within one
+-- type, so doing one type at a time gives the same rows in a fraction of the memory.
 INSERT INTO staging.event_clusters (mention_id, event_key, day, event_id)
 WITH base AS (
     SELECT e.mention_id, e.event_type, e.actor_country, e.recipient_country, e.place_country,
            coalesce(e.event_date, a.published_date) AS day
     FROM staging.event_mentions e
     JOIN staging.articles a ON a.article_id = e.article_id
+    WHERE e.event_type = ?
 ),
 -- the recipients named on each (type, actor, place, day): the candidates for a mention without one
 named_recipients AS (

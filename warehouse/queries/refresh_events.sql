@@ -4,14 +4,17 @@
 -- num_articles (distinct stories: duplicate articles never count twice) and num_sources
 -- (distinct outlets that carried those stories, copies included). Mentions: marts.event_mentions.
 -- Run by tasks.warehouse.refresh_event_tables inside the writer's transaction, after
--- refresh_event_clusters. Ties of mode() go to the first value in sort order, so every refresh
--- (and every run, however its batches were spread over workers) gives the same row.
-DELETE FROM marts.events;
+-- refresh_event_clusters, once per part of the events (parameters: the number of parts, this part;
+-- an event is in part hash(event_id) % parts): the ordered aggregates below hold every mention of
+-- the events they group, so a part at a time keeps memory flat however many mentions are stored.
+-- Ties of mode() go to the first value in sort order, so every refresh (and every run, however its
+-- batches were spread over workers or the events over parts) gives the same row.
 INSERT INTO marts.events
 WITH m AS (
     SELECT c.event_id, c.day, e.*
     FROM staging.event_mentions e
     JOIN staging.event_clusters c ON c.mention_id = e.mention_id
+    WHERE hash(c.event_id) % ?::UBIGINT = ?::UBIGINT
 ),
 outlets AS (
     SELECT x.event_id, count(DISTINCT s.outlet) AS num_sources
