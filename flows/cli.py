@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         "clean, de-duplicate, extract events and load the documents into the warehouse, a batch "
         "(NEWSFLOW_BATCH_SIZE documents) per transaction. Cleaning, fingerprints and event extraction "
         "run as mapped tasks on the chosen runner; the load stays a single writer. Re-running the same "
-        "input changes nothing. Prints a summary and what the warehouse holds.",
+        "input changes nothing. Prints a summary and what the warehouse holds; in a terminal, a bar counts "
+        "the documents loaded so far.",
     )
     add_sources_option(p)
     add_db_option(p)
@@ -158,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
         "JSONL files, archived feed files) and keep only the articles published from --from to --to "
         "(inclusive); the others are dropped after cleaning and not stored, so a later backfill of another "
         "window still finds them. Idempotent: documents already stored are skipped, so running it twice "
-        "changes nothing. Prints the run's summary and what the warehouse holds.",
+        "changes nothing. Prints the run's summary and what the warehouse holds; in a terminal, a bar counts "
+        "the documents loaded so far.",
     )
     p.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="first publication date, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last publication date, YYYY-MM-DD (inclusive)")
@@ -229,7 +231,7 @@ def cmd_ingest(args: argparse.Namespace, out: Any) -> int:
                                  dask_address=args.dask_address)
     load_sources(settings.sources_file)  # fail fast, in one line, before Prefect starts
     check_writable(settings.db_path)
-    summary = run_nightly(settings)
+    summary = run_nightly(settings, out)
     print(format_summary(summary), file=out)
     print(f"\nwarehouse {settings.db_path}:", file=out)
     columns, rows = query(settings.db_path, sql("table_counts"))
@@ -237,16 +239,20 @@ def cmd_ingest(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
-def run_nightly(settings: Any, **params: Any) -> Any:
+def run_nightly(settings: Any, out: Any = None, **params: Any) -> Any:
     """Run the nightly_ingest flow in this process with these settings (and flow ``params``, e.g. a
-    backfill window). Workers in other processes (processes, dask) need a Prefect API to report to:
+    backfill window), with a bar of the documents loaded so far when ``out`` (default stdout) and
+    stderr are terminals. Workers in other processes (processes, dask) need a Prefect API to report to:
     without PREFECT_API_URL, a temporary local one is started for the run."""
     from flows.nightly import nightly_ingest
+    from flows.progress import listening, progress_bars
     from flows.runners import api_for_workers
 
-    with api_for_workers(settings):
-        return nightly_ingest(sources_file=str(settings.sources_file), db_path=str(settings.db_path),
-                              runner=settings.runner, dask_address=settings.dask_address or None, **params)
+    with api_for_workers(settings), progress_bars(out) as bars:
+        bar = bars.stage("documents loaded")  # no total: folders are read a batch at a time
+        with listening(lambda what, done: bar(done)):
+            return nightly_ingest(sources_file=str(settings.sources_file), db_path=str(settings.db_path),
+                                  runner=settings.runner, dask_address=settings.dask_address or None, **params)
 
 
 def clean_files(paths: Sequence[str]) -> Iterator[tuple[str, Any, str | None]]:
@@ -529,7 +535,7 @@ def cmd_backfill(args: argparse.Namespace, out: Any) -> int:
     settings = Settings.from_env(sources_file=args.sources, db_path=args.db)
     load_sources(settings.sources_file)  # fail fast, in one line, before Prefect starts
     check_writable(settings.db_path)
-    summary = run_nightly(settings, published_from=date_from, published_to=date_to)
+    summary = run_nightly(settings, out, published_from=date_from, published_to=date_to)
     print(f"backfill of articles published {date_from} to {date_to}:", file=out)
     print(format_summary(summary), file=out)
     print(f"\nwarehouse {settings.db_path}:", file=out)

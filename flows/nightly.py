@@ -21,13 +21,14 @@ from prefect import flow, unmapped
 from prefect.utilities.annotations import quote
 from prefect.runtime import flow_run
 
+from flows.progress import report as report_progress
 from flows.runners import slice_size, task_runner
 from tasks.backfill import parse_window, window_only
 from tasks.clean import clean_task
 from tasks.dedup import dedup_warehouse_task, fingerprint_task, unique_articles
 from tasks.events import extract_events_task
 from tasks.export import export_task, snapshot_task
-from tasks.load import Batch, drain_spool_task, load_task, refresh_events_task
+from tasks.load import Batch, drain_spool_task, load_task, record_run_task, refresh_events_task
 from tasks.records import RunSummary
 from tasks.report import RunTotals, StageTimer, publish_report_task, publish_summary_task
 from tasks.runlock import run_lock
@@ -75,8 +76,8 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None,
             def start(read: list, read_failures: list) -> tuple:
                 """Submit a batch's cleaning to the workers (they work on it while the flow
                 de-duplicates and loads the batch before). A document of that earlier batch is
-                not "known" yet here; met again, it is still stored once (its keys conflict)."""
-                docs = new_documents_task(quote(read), settings.db_path)
+                not "known" yet here; met again, it is still stored once (its key is then stored)."""
+                docs = new_documents_task(quote(read), settings.db_path).items
                 return read, read_failures, docs, cpu.map(clean_task, {"raws": split(docs, n)})
 
             batches = night_batches(results, folders, started_at, settings.batch_size)
@@ -110,11 +111,13 @@ def nightly_ingest(sources_file: str | None = None, db_path: str | None = None,
                               robots=tuple(fetched_robots) if first else ())
                 with timer("load"):
                     load_task(settings, quote(batch), summary, part)
+                report_progress("documents loaded", totals.documents_read)
                 part += 1
 
         with timer("load"):
             refresh_events_task(settings)
         summary = totals.summary(run_id, started_at, now_utc(), sources, by_name, timer, source_status(results))
+        record_run_task(settings, summary)
         publish_summary_task(summary)
         publish_report_task(summary, quote(totals.failures))
         export_task(settings)

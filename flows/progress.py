@@ -5,6 +5,10 @@ callback taking the units done so far. The bars are shown only when both the com
 stderr are terminals (and TERM is not "dumb"): piped into a file, a log or another program, the
 output stays exactly what it would be without them. The bars vanish when the work ends, leaving
 the command's own summary lines.
+
+A flow runs in the CLI's process but cannot take a callback as a parameter (Prefect records its
+parameters), so it reports with ``report(what, done)`` to whoever is ``listening`` in this process:
+the CLI's bar while ``newsflow ingest`` or ``backfill`` runs it, nobody otherwise.
 """
 
 from __future__ import annotations
@@ -13,6 +17,24 @@ import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
+
+_listeners: list[Callable[[str, int], None]] = []
+
+
+@contextmanager
+def listening(callback: Callable[[str, int], None]) -> Iterator[None]:
+    """Call ``callback(what, done)`` for every ``report`` made in this process during the block."""
+    _listeners.append(callback)
+    try:
+        yield
+    finally:
+        _listeners.remove(callback)
+
+
+def report(what: str, done: int) -> None:
+    """Tell the listeners (if any) that ``done`` units of ``what`` are done so far."""
+    for callback in list(_listeners):
+        callback(what, done)
 
 
 def interactive(out: Any = None, err: Any = None) -> bool:

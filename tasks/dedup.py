@@ -37,7 +37,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.log import run_logger
-from tasks.records import Article, DedupDecision, Fingerprint
+from tasks.records import Article, DedupDecision, Fingerprint, Slice
 from tasks.settings import Settings
 
 # --------------------------------------------------------------------------- URLs
@@ -716,9 +716,10 @@ def reason_counts(decisions: Iterable[DedupDecision]) -> dict[str, int]:
 
 
 @task(name="fingerprint", cache_policy=NO_CACHE)
-def fingerprint_task(articles: Iterable[Article], k: int = 3) -> list[Fingerprint]:
-    """Fingerprints of a slice of articles (CPU-bound, mapped over the workers)."""
-    return [fingerprint(a, k) for a in articles]
+def fingerprint_task(articles: Iterable[Article], k: int = 3) -> Slice[Fingerprint]:
+    """Fingerprints of a slice of articles (CPU-bound, mapped over the workers), as a Slice (see
+    tasks.records.Slice)."""
+    return Slice(fingerprint(a, k) for a in articles)
 
 
 @task(name="dedup-warehouse", cache_policy=NO_CACHE)

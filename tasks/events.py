@@ -37,7 +37,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.log import run_logger
-from tasks.records import Article, Event, stable_id
+from tasks.records import Article, Event, Slice, stable_id
 
 EXTRACTOR_VERSION = "0.1.0"
 DICTIONARY_DIR = Path(__file__).resolve().parent / "dictionaries"
@@ -2050,8 +2050,9 @@ def _geocode_place(place: tuple, context: str | None, dict_dir: str | Path | Non
 
 
 @task(name="events", cache_policy=NO_CACHE)
-def extract_events_task(articles: Sequence[Article]) -> list[Event]:
-    """Events of all articles (the pure work is ``extract_events``)."""
+def extract_events_task(articles: Sequence[Article]) -> Slice[Event]:
+    """Events of all articles (the pure work is ``extract_events``), as a Slice (see
+    tasks.records.Slice)."""
     events = [e for a in articles for e in extract_events(a.article_id, a.text, a.published)]
     run_logger().info("events: %d from %d articles", len(events), len(articles))
-    return events
+    return Slice(events)

@@ -1,7 +1,8 @@
 """The one writer: loads a run's batch into DuckDB in a single transaction.
 
-Every row carries a deterministic key and is inserted with ON CONFLICT DO NOTHING, so loading
-the same batch twice changes nothing, and a crash before COMMIT leaves no part of the batch.
+Every row carries a deterministic key and is inserted only when its key is not stored yet (an
+ANTI JOIN on the key: the tables that grow every night have no key index, migration 013), so
+loading the same batch twice changes nothing, and a crash before COMMIT leaves no part of the batch.
 
 The nightly load (``load_spooled``) first stages the batch on disk, in ``Settings.spool_dir``,
 and deletes it only after COMMIT; batches an earlier load left there (killed, disk full, the file
@@ -283,15 +284,30 @@ def batch_rows(batch: Batch, summary: RunSummary) -> dict[str, list[tuple]]:
         "insert_failures": [
             (f.failure_id, f.source, f.locator, f.stage, f.reason, f.detail, run) for f in fails
         ],
-        "insert_run": [
-            (summary.run_id, parse_timestamp(summary.started_at), parse_timestamp(summary.finished_at),
-             summary.status, summary.sources_read, summary.documents_read, summary.articles_new,
-             summary.articles_duplicate, summary.articles_failed, summary.events_extracted,
-             summary.seconds, json.dumps(summary.stage_seconds, sort_keys=True),
-             json.dumps(summary.source_status, sort_keys=True),
-             json.dumps([asdict(s) for s in getattr(summary, "sources", ())]))  # () in batches spooled before 011
-        ],
+        "insert_run": run_rows(summary),
     }
+
+
+def run_rows(summary: RunSummary) -> list[tuple]:
+    """The parameter row of insert_run (an upsert: a run's later batches update its row)."""
+    return [
+        (summary.run_id, parse_timestamp(summary.started_at), parse_timestamp(summary.finished_at),
+         summary.status, summary.sources_read, summary.documents_read, summary.articles_new,
+         summary.articles_duplicate, summary.articles_failed, summary.events_extracted,
+         summary.seconds, json.dumps(summary.stage_seconds, sort_keys=True),
+         json.dumps(summary.source_status, sort_keys=True),
+         json.dumps([asdict(s) for s in getattr(summary, "sources", ())]))  # () in batches spooled before 011
+    ]
+
+
+def record_run(db_path: Path, summary: RunSummary, *, tries: int = 1, wait: float = 0.0) -> None:
+    """Write the run's final row to ops.runs (its counts and stage times once every batch and the
+    event tables are done; each batch wrote the run's row as it stood then)."""
+    db_path = Path(db_path)
+    check_writable(db_path)
+    with _transaction(db_path, "recording the run in", tries=tries, wait=wait) as con:
+        migrate(con)
+        con.execute(sql("insert_run"), [list(col) for col in zip(*run_rows(summary))])
 
 
 def backfill_signatures(con: duckdb.DuckDBPyConnection, run_id: str, k: int = 3) -> int:
@@ -597,6 +613,12 @@ def drain_spool_task(settings: Settings) -> Drained:
         run_logger().info("spool %s: loaded %d batch(es), set aside %d unreadable file(s)",
                           settings.spool_dir, len(drained.loaded), len(drained.set_aside))
     return drained
+
+
+@task(name="record-run", cache_policy=NO_CACHE)
+def record_run_task(settings: Settings, summary: RunSummary) -> None:
+    """The run's final counts and stage times into ops.runs (``newsflow runs`` shows them)."""
+    record_run(settings.db_path, summary, tries=settings.lock_retries, wait=settings.lock_wait_seconds)
 
 
 @task(name="refresh-events", cache_policy=NO_CACHE)

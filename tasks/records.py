@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Generic, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 
 def stable_id(*parts: object) -> str:
@@ -222,3 +224,28 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     source_status: dict[str, int] = field(default_factory=dict)  # ok / not-modified / backed-off / failed
     sources: tuple[SourceRun, ...] = ()  # every source of the run, in the sources file's order
+
+
+class Slice(Generic[T]):
+    """Records handed to or returned by a task. A plain object, not a list: Prefect walks every
+    list, tuple and dataclass a task is given looking for futures, which cost more than the work
+    itself on big slices, and it remembers every record of a list a task returns (one entry per
+    record in the flow run's context, kept until the flow ends: 7,000 entries a batch of 2,000
+    articles, memory that grew with the night). It does neither for a Slice."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Iterable[T]):
+        self.items = tuple(items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getstate__(self) -> tuple[T, ...]:
+        return self.items
+
+    def __setstate__(self, items: tuple[T, ...]) -> None:
+        self.items = items

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Generic, Iterable, Iterator, Protocol, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 import yaml
 from prefect import task
@@ -28,7 +28,7 @@ from tasks.errors import BadDocument, ConfigError, NewsflowError, TransientSourc
 from tasks.feeds import FeedEntry, parse_feed
 from tasks.fetch import FEED_TYPES, PAGE_TYPES, Fetcher, FetchPolicy, RequestRecord, Response, RobotsEntry
 from tasks.log import run_logger
-from tasks.records import Failure, RawDocument, Source, stable_id
+from tasks.records import Failure, RawDocument, Slice, Source, stable_id
 from tasks.settings import Settings
 from tasks.warehouse import known_raw_ids, read_rows
 
@@ -640,29 +640,6 @@ def night_batches(
         yield docs, fails
 
 
-class Slice(Generic[T]):
-    """Records handed to one mapped task. A plain object, not a list: Prefect walks every list,
-    tuple and dataclass it is given looking for futures, which cost more than the work itself on
-    big slices; it does not walk into this."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: Iterable[T]):
-        self.items = tuple(items)
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getstate__(self) -> tuple[T, ...]:
-        return self.items
-
-    def __setstate__(self, items: tuple[T, ...]) -> None:
-        self.items = items
-
-
 def split(items: Sequence[T], size: int) -> list[Slice[T]]:
     """Consecutive slices of at most ``size`` items: what one mapped task gets."""
     return [Slice(items[i:i + size]) for i in range(0, len(items), size)]
@@ -802,7 +779,7 @@ def close_fetcher_task(run_key: str) -> list[RobotsEntry]:
 
 
 @task(name="new-documents", cache_policy=NO_CACHE)
-def new_documents_task(docs: list[RawDocument], db_path: Path) -> list[RawDocument]:
+def new_documents_task(docs: list[RawDocument], db_path: Path) -> Slice[RawDocument]:
     new = new_documents(docs, known_raw_ids(db_path, [d.raw_id for d in docs]))
     run_logger().info("%d documents read, %d new", len(docs), len(new))
-    return new
+    return Slice(new)  # not a list: Prefect would keep an entry per document until the flow ends

@@ -270,7 +270,7 @@ def test_task_wrapper():
     text = _cleaned("003_9739e647ac3eb03e.txt")
     art = Article(article_id="x1", raw_id="x1", source="seeds", url=None, canonical_url=None, title=None, authors=(),
                   published="2024-01-05", published_source="sidecar", language="en", site_name=None, text=text)
-    out = extract_events_task.fn([art])
+    out = list(extract_events_task.fn([art]))
     assert out == extract_events("x1", text, "2024-01-05")
     assert out and all(e.article_id == "x1" for e in out)
 

@@ -65,6 +65,9 @@ def test_seed_run_counts(seed_db):
     assert rows(db, "SELECT status, articles_new, events_extracted FROM ops.runs") == [
         ("completed", s.articles_new, s.events_extracted)
     ]
+    # the run's row is its final one: the whole run's time and every stage, the last refill included
+    [(seconds, stages)] = rows(db, "SELECT seconds, stage_seconds FROM ops.runs")
+    assert seconds == pytest.approx(s.seconds) and json.loads(stages) == s.stage_seconds
     assert run_checks(db) == {}
     # the feed's authors reach the staged article when the content names none
     assert rows(db, "SELECT authors FROM staging.articles WHERE title LIKE 'Angie%'") == [(["Leena Rao"],)]

@@ -137,11 +137,11 @@ def test_progress_draws_a_bar_when_asked_to():
     assert "reprocess clean" in err.getvalue() and "4/4" in err.getvalue()
 
 
-def _reprocess_cli(db, *, terminal: bool) -> tuple[int, str, str]:
-    argv = [sys.executable, "-m", "flows.cli", "reprocess", "--events", "--db", str(db), "--page-size", "1"]
+def _run_cli(argv: list[str], *, terminal: bool, timeout: int = 120) -> tuple[int, str, str]:
+    """Run a command in a pipe, or on a terminal (stdout and stderr both a pty: one screen, no stderr)."""
     env = dict(os.environ, TERM="xterm")
     if not terminal:
-        r = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        r = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
         return r.returncode, r.stdout, r.stderr
     master, slave = pty.openpty()  # stdout and stderr both a terminal
     p = subprocess.Popen(argv, stdout=slave, stderr=slave, cwd=ROOT, env=env)
@@ -156,7 +156,12 @@ def _reprocess_cli(db, *, terminal: bool) -> tuple[int, str, str]:
             break
         chunks.append(data)
     os.close(master)
-    return p.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace"), ""
+    return p.wait(timeout=timeout), b"".join(chunks).decode("utf-8", "replace"), ""
+
+
+def _reprocess_cli(db, *, terminal: bool) -> tuple[int, str, str]:
+    argv = [sys.executable, "-m", "flows.cli", "reprocess", "--events", "--db", str(db), "--page-size", "1"]
+    return _run_cli(argv, terminal=terminal)
 
 
 def test_the_reprocess_command_shows_bars_on_a_terminal_and_none_in_a_pipe(tmp_path):
@@ -170,3 +175,26 @@ def test_the_reprocess_command_shows_bars_on_a_terminal_and_none_in_a_pipe(tmp_p
     assert code == 0
     assert "reprocess events (unique articles)" in screen and "━" in screen and "/3" in screen
     assert "reprocess events: 3 articles" in screen
+
+
+def _ingest_cli(tmp_path, *, terminal: bool) -> tuple[int, str]:
+    """`newsflow ingest` on two text files, in a pipe or on a terminal; (exit code, all it printed)."""
+    folder = tmp_path / "docs"
+    folder.mkdir(exist_ok=True)
+    (folder / "a.txt").write_text("Protesters marched in Paris on Monday against the new pension law.\n")
+    (folder / "b.txt").write_text("The government of Chile announced new sanctions against the company.\n")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"sources:\n  - name: docs\n    folder: {folder}\n")
+    db = tmp_path / ("tty.duckdb" if terminal else "pipe.duckdb")
+    argv = [sys.executable, "-m", "flows.cli", "ingest", "--sources", str(sources), "--db", str(db)]
+    code, out, err = _run_cli(argv, terminal=terminal, timeout=300)
+    return code, out + err
+
+
+def test_the_ingest_command_counts_documents_loaded_on_a_terminal_and_not_in_a_pipe(tmp_path):
+    code, piped = _ingest_cli(tmp_path, terminal=False)
+    assert code == 0 and "documents read" in piped
+    assert "documents loaded" not in piped
+    code, screen = _ingest_cli(tmp_path, terminal=True)
+    assert code == 0 and "documents read" in screen
+    assert "documents loaded" in screen and "━" in screen
