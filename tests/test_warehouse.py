@@ -1,5 +1,6 @@
 """The warehouse: migrations recorded in a table, one-transaction loads, read-only queries."""
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import duckdb
@@ -19,6 +20,20 @@ TABLES = ["raw.documents", "staging.articles", "staging.duplicates", "staging.ls
 def snapshot(db):
     with duckdb.connect(str(db), read_only=True) as con:
         return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in TABLES}
+
+
+@contextmanager
+def migrated_up_to(db, last: int):
+    """A connection to a warehouse with migrations 1..last applied and recorded, as an older
+    newsflow left it (for tests of the migrations after it)."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE main.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                    " applied_at TIMESTAMPTZ NOT NULL)")
+        for version, name, text in migrations():
+            if version <= last:
+                con.execute(text)
+                con.execute("INSERT INTO main.schema_migrations VALUES (?, ?, current_timestamp)", [version, name])
+        yield con
 
 
 def test_migrations_are_numbered_and_recorded(tmp_path):
@@ -212,13 +227,7 @@ def test_migration_008_gives_articles_stored_before_it_signatures_and_band_keys(
     from tests.factories import TEXT_A
 
     db = tmp_path / "old.duckdb"
-    with duckdb.connect(str(db)) as con:  # a warehouse as migration 007 left it, with one article
-        con.execute("CREATE TABLE main.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                    " applied_at TIMESTAMPTZ NOT NULL)")
-        for version, name, text in migrations():
-            if version <= 7:
-                con.execute(text)
-                con.execute("INSERT INTO main.schema_migrations VALUES (?, ?, current_timestamp)", [version, name])
+    with migrated_up_to(db, 7) as con:  # a warehouse as migration 007 left it, with one article
         con.execute("INSERT INTO staging.articles (article_id, raw_id, source, url, authors, text, text_hash,"
                     " word_count, run_id) VALUES ('old1', 'old1', 'seed', 'https://ex.com/old', [], ?, 'h', 12, 'run-0')",
                     [TEXT_A])
@@ -254,15 +263,8 @@ def test_tables_that_grow_every_night_have_no_key_index(tmp_path):
 
 def test_migration_013_keeps_every_row_and_its_constraints(tmp_path):
     db = tmp_path / "old.duckdb"
-    with duckdb.connect(str(db)) as con:  # a warehouse as migration 012 left it, with a batch in it
-        con.execute("CREATE TABLE main.schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                    " applied_at TIMESTAMPTZ NOT NULL)")
-        for version, name, text in migrations():
-            if version <= 12:
-                con.execute(text)
-                con.execute("INSERT INTO main.schema_migrations VALUES (?, ?, current_timestamp)", [version, name])
     batch, summary = make_batch()
-    with duckdb.connect(str(db)) as con:  # the batch's rows in the keyed tables of 012
+    with migrated_up_to(db, 12) as con:  # a warehouse as migration 012 left it, the batch's rows in its keyed tables
         from tasks.load import batch_rows
 
         for name, rows in batch_rows(batch, summary).items():
