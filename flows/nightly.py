@@ -2,9 +2,10 @@
 
 Tonight's documents go through in batches of ``NEWSFLOW_BATCH_SIZE``, each loaded in its own
 transaction, so the flow holds one batch at a time however big the night is, and each batch's
-dedup sees the batches before it in the warehouse. Within a batch the CPU-heavy stages (cleaning, fingerprints,
-event extraction) are mapped over slices of ``NEWSFLOW_MAP_SIZE`` documents (by default one slice
-per worker: flows.runners.slice_size) on the task runner that ``NEWSFLOW_RUNNER`` picks (flows/runners.py: threads, processes or Dask); the sources, the dedup
+dedup sees the batches before it in the warehouse. Within a batch the CPU-heavy stages (cleaning,
+fingerprints, event extraction) are mapped over slices of ``NEWSFLOW_MAP_SIZE`` documents (by
+default one slice per worker: flows.runners.slice_size) on the task runner that
+``NEWSFLOW_RUNNER`` picks (flows/runners.py: threads, processes or Dask); the sources, the dedup
 decisions and the load (the single writer) stay in this process.
 
 The flow's own tasks get their big inputs (documents, articles, the batch) ``quote(...)``d:

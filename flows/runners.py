@@ -31,8 +31,8 @@ def worker_count(settings: Settings) -> int:
 def slice_size(settings: Settings) -> int:
     """Documents per mapped task: NEWSFLOW_MAP_SIZE, or by default the batch shared out evenly, one
     slice per worker. Every Prefect task run costs about 0.3-0.5 s of CPU between the worker and the
-    flow (its context, states and events), so few big slices beat many small ones: 2,000 documents
-    on 2 Dask workers took 54 s in slices of 200 and 37 s in slices of 1,000 (bench/README.md)."""
+    flow (its context, states and events), so few big slices beat many small ones: 4,000 articles
+    on 2 Dask workers took 54 s in slices of 200 and 32 s in slices of 1,000 (bench/README.md)."""
     return settings.map_size or max(1, -(-settings.batch_size // worker_count(settings)))
 
 
