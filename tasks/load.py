@@ -307,7 +307,7 @@ def record_run(db_path: Path, summary: RunSummary, *, tries: int = 1, wait: floa
     check_writable(db_path)
     with _transaction(db_path, "recording the run in", tries=tries, wait=wait) as con:
         migrate(con)
-        con.execute(sql("insert_run"), [list(col) for col in zip(*run_rows(summary))])
+        _insert(con, "insert_run", run_rows(summary))
 
 
 def backfill_signatures(con: duckdb.DuckDBPyConnection, run_id: str, k: int = 3) -> int:
